@@ -1,0 +1,3 @@
+"""Evaluation metrics."""
+
+from . import metrics  # noqa: F401

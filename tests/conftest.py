@@ -1,0 +1,32 @@
+"""Shared fixtures: the optional ../shared data folder, and a registered mmaction scope."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = Path(os.environ.get("AIM_SHARED_DIR", REPO_ROOT.parent / "shared"))
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ../shared folder beside the checkout; skips the test where it is absent."""
+    if not (SHARED_DIR / "data").is_dir():
+        pytest.skip(f"shared data folder not found at {SHARED_DIR}")
+    return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _register_mmaction():
+    from mmaction.utils import register_all_modules
+
+    register_all_modules(init_default_scope=True)
