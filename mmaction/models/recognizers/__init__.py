@@ -1,1 +1,3 @@
+from .recognizer3d import Recognizer3D, count_parameters
 
+__all__ = ["Recognizer3D", "count_parameters"]
