@@ -74,8 +74,10 @@ class AIMBlock(nn.Module):
         """The temporal branch h (before drop_path), shape (B*T, L, D)."""
         bt, n, d = x.shape
         b = bt // num_frames
-        # LayerNorm is per token, so it runs before the regrouping (one copy instead of two).
-        h = self.ln_1(x).view(b, num_frames, n, d).transpose(1, 2).reshape(b * n, num_frames, d)
+        # LayerNorm is per token, so it runs before the regrouping. The regrouped tensor must be
+        # contiguous: for B=1 reshape returns a strided view, and F.linear on a strided 3-D input
+        # falls back to a batched matmul that copies the weight once per sequence.
+        h = self.ln_1(x).view(b, num_frames, n, d).transpose(1, 2).contiguous().view(b * n, num_frames, d)
         if self.num_tadapter == 2:
             h = self.T_Adapter_in(h)
         h = self.T_Adapter(self.attn(h))
