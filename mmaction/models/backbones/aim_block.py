@@ -6,7 +6,7 @@ import torch
 from timm.layers import DropPath
 from torch import nn
 
-from ..utils import LayerNorm, QuickGELU
+from ..utils import FrozenCastLinear, LayerNorm, QuickGELU
 from .adapter import Adapter
 from .clip_attention import CLIPAttention
 
@@ -54,9 +54,9 @@ class AIMBlock(nn.Module):
         self.mlp = nn.Sequential(
             OrderedDict(
                 [
-                    ("c_fc", nn.Linear(width, width * 4)),
+                    ("c_fc", FrozenCastLinear(width, width * 4)),
                     ("gelu", QuickGELU()),
-                    ("c_proj", nn.Linear(width * 4, width)),
+                    ("c_proj", FrozenCastLinear(width * 4, width)),
                 ]
             )
         )

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..utils import FrozenCastLinear, autocast_frozen
+
 
 class CLIPAttention(nn.Module):
     """Multi-head self-attention with ``nn.MultiheadAttention``'s parameter names.
@@ -30,7 +32,7 @@ class CLIPAttention(nn.Module):
         self.heads = heads
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * width))
-        self.out_proj = nn.Linear(width, width)
+        self.out_proj = FrozenCastLinear(width, width)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -41,7 +43,11 @@ class CLIPAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, s, d = x.shape
-        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        qkv = F.linear(
+            x,
+            autocast_frozen(self, "in_proj_weight", self.in_proj_weight),
+            autocast_frozen(self, "in_proj_bias", self.in_proj_bias),
+        )
         q, k, v = qkv.view(n, s, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
         out = F.scaled_dot_product_attention(q, k, v)  # (N, H, S, d_head)
         return self.out_proj(out.transpose(1, 2).reshape(n, s, d))
