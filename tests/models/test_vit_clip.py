@@ -250,3 +250,26 @@ def test_mixup_gives_soft_targets():
     model = MODELS.build(tiny_model_cfg())
     loss = model.cls_head.loss(torch.randn(4, 32, 2, 1, 1), out["data_samples"])
     assert torch.isfinite(loss["loss_cls"])
+
+
+@pytest.mark.slow
+def test_torch_compile_path_matches_eager():
+    torch.manual_seed(0)
+    eager = MODELS.build(tiny_model_cfg(layers=1))
+    for n, p in eager.named_parameters():
+        if "D_fc2" in n:
+            torch.nn.init.normal_(p, std=0.05)
+    compiled = MODELS.build(tiny_model_cfg(layers=1, torch_compile=True))
+    compiled.load_state_dict(eager.state_dict())
+    x = torch.randn(2, 1, 3, 4, 32, 32)
+    samples = [ActionDataSample().set_gt_label(i) for i in (0, 1)]
+    for m in (eager, compiled):
+        m.train()
+        m.cls_head.dropout.p = 0.0
+    losses = [m(x, samples, mode="loss")["loss_cls"] for m in (eager, compiled)]
+    for loss in losses:
+        loss.backward()
+    torch.testing.assert_close(losses[1], losses[0], atol=1e-5, rtol=1e-5)
+    for (n, p), (_, q) in zip(eager.named_parameters(), compiled.named_parameters()):
+        if p.grad is not None:
+            torch.testing.assert_close(q.grad, p.grad, atol=1e-5, rtol=1e-4, msg=n)

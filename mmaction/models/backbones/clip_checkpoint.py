@@ -38,6 +38,7 @@ import math
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -253,12 +254,23 @@ class _IgnoredObject:
         pass
 
 
-def _torch_load_ignoring_objects(path: str) -> Any:
-    """``torch.load(weights_only=True)`` with every unknown class replaced by an inert stand-in."""
-    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+def _torch_load_ignoring_objects(path: str) -> Tuple[Any, List[str]]:
+    """``torch.load(weights_only=True)`` with every unknown global replaced by an inert stand-in.
+
+    Returns:
+        The loaded object and the names of the globals that were replaced.
+    """
+    unsafe = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path))
     stubs = [(type(f"Ignored_{i}", (_IgnoredObject,), {}), name) for i, name in enumerate(unsafe)]
     with torch.serialization.safe_globals(stubs):
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True), unsafe
+
+
+def _jit_state_dict(path: str) -> StateDict:
+    """State dict of a TorchScript archive (OpenAI's released ``.pt`` files)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit is deprecated upstream
+        return torch.jit.load(path, map_location="cpu").state_dict()
 
 
 def read_checkpoint(path: str, logger: Optional[LoggerLike] = None) -> Any:
@@ -287,22 +299,21 @@ def read_checkpoint(path: str, logger: Optional[LoggerLike] = None) -> Any:
         from safetensors.torch import load_file
         return load_file(path, device="cpu")
     if _is_torchscript_archive(path):
-        return torch.jit.load(path, map_location="cpu").state_dict()
+        return _jit_state_dict(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
+    except Exception as err:  # unknown pickled classes, or not a torch.save file at all
         first_error: Exception = err
-    except Exception as err:  # not a torch.save file at all: maybe TorchScript with another layout
-        first_error = err
     if zipfile.is_zipfile(path) and isinstance(first_error, pickle.UnpicklingError):
         try:
-            obj = _torch_load_ignoring_objects(path)
-            logger.info(f"{path}: ignored the non-tensor objects in the checkpoint ({first_error})")
+            obj, ignored = _torch_load_ignoring_objects(path)
+            logger.info(f"{path}: read with weights_only=True, skipping the non-tensor objects of "
+                        f"types {ignored}")
             return obj
         except Exception as err:  # fall through to TorchScript and the final error
             first_error = err
     try:
-        return torch.jit.load(path, map_location="cpu").state_dict()
+        return _jit_state_dict(path)
     except Exception as jit_error:
         raise RuntimeError(
             f"Could not read checkpoint {path}: torch.load(weights_only=True) failed with "

@@ -1,6 +1,6 @@
 """ViT_CLIP: the frozen CLIP ViT image encoder with AIM adapters."""
 
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -67,6 +67,9 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         adapter_ratio: adapter bottleneck ratio.
         with_cp: gradient checkpointing per block during training (saves activation memory).
         tuning: ``'adapter'`` | ``'full'`` | ``'linear_probe'``: which backbone parameters train.
+        torch_compile: compile every block with ``torch.compile`` (``True`` or a dict of its keyword
+            arguments, e.g. ``dict(mode='max-autotune')``); the first call pays the compilation.
+        pretrained_cache_dir: where OpenAI towers are looked for / downloaded (default ``~/.cache/clip``).
         init_cfg: mmengine init config (unused; weights are initialised as AIM does).
 
     Shapes:
@@ -88,6 +91,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         adapter_ratio: float = 0.25,
         with_cp: bool = False,
         tuning: str = "adapter",
+        torch_compile: Union[bool, dict] = False,
+        pretrained_cache_dir: Optional[str] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -102,6 +107,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         self.layers = layers
         self.heads = heads
         self.pretrained = pretrained
+        self.pretrained_cache_dir = pretrained_cache_dir
         self.tuning = tuning
 
         scale = width**-0.5
@@ -119,6 +125,10 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         self.ln_post = LayerNorm(width)
         self._init_new_layers()
         self.apply_tuning()
+        if torch_compile:
+            options = torch_compile if isinstance(torch_compile, dict) else {}
+            for block in self.transformer.resblocks:
+                block.compile(**options)
 
     # ------------------------------------------------------------------ weights
     def _init_new_layers(self) -> None:
@@ -145,6 +155,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
                 patch_size=self.patch_size,
                 input_resolution=self.input_resolution,
                 layers=self.layers,
+                cache_dir=self.pretrained_cache_dir,
             )
             self.apply_tuning()
 
