@@ -59,6 +59,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         layers: number of blocks.
         heads: attention heads.
         drop_path_rate: stochastic depth, growing linearly over depth from 0 to this value.
+        drop_path_mode: ``'token'`` (as the original code: one draw per token position) or
+            ``'sample'`` (one draw per video); see :class:`AIMBlock`.
         num_tadapter: 1 or 2 temporal adapters per block (AIM SSv2 configs use 2).
         adapter_scale: scale of the joint adapter's output.
         pretrained: CLIP weights to start from: ``'openaiclip'``, an OpenAI tower name, or a local
@@ -92,6 +94,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         with_cp: bool = False,
         tuning: str = "adapter",
         torch_compile: Union[bool, dict] = False,
+        drop_path_mode: str = "token",
         pretrained_cache_dir: Optional[str] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -119,7 +122,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         self.temporal_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
         blocks = [
-            AIMBlock(width, heads, adapter_scale, num_tadapter, adapter_ratio, drop_path=rate) for rate in rates
+            AIMBlock(width, heads, adapter_scale, num_tadapter, adapter_ratio, drop_path=rate, drop_path_mode=drop_path_mode)
+            for rate in rates
         ]
         self.transformer = AIMTransformer(blocks, with_cp=with_cp)
         self.ln_post = LayerNorm(width)

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor) -> torch.Tensor:
-    """``param`` in the active autocast dtype, cached on ``owner`` while it stays unchanged.
+def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``param`` (times ``scale``) in the active autocast dtype, cached on ``owner`` while it stays unchanged.
 
     ``torch.autocast`` caches its casts only for leaves that require grad, so the frozen CLIP
     weights (85 M for ViT-B/16) would otherwise be copied to bf16/fp16 at every call. The cache
@@ -19,26 +19,28 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor) -> torch.T
         owner: module that holds the cache.
         name: the parameter's name in ``owner``.
         param: the parameter.
+        scale: a constant folded into the copy (frozen weights only; trainable ones are scaled on
+            the fly so that gradients stay right).
 
     Returns:
-        The parameter itself when it trains, autocast is off, or the dtype already matches;
-        else its cached cast.
+        The parameter itself when it trains (times ``scale``), or when autocast is off / the
+        dtype already matches and ``scale`` is 1; else its cached (scaled) cast.
     """
+    if param.requires_grad:
+        return param if scale == 1.0 else param * scale
     device_type = param.device.type
-    if param.requires_grad or not torch.is_autocast_enabled(device_type):
-        return param
-    dtype = torch.get_autocast_dtype(device_type)
-    if param.dtype == dtype or not param.is_floating_point():
+    dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else param.dtype
+    if scale == 1.0 and (param.dtype == dtype or not param.is_floating_point()):
         return param
     inference = torch.is_inference_mode_enabled()
-    key: Tuple = (name, dtype, inference)
+    key: Tuple = (name, dtype, scale, inference)
     stamp = (param.data_ptr(), param._version, param.device)
     cache: Dict = owner.__dict__.setdefault("_frozen_cast_cache", {})
     hit = cache.get(key)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     with torch.no_grad():
-        cast = param.detach().to(dtype)
+        cast = (param.detach() * scale if scale != 1.0 else param.detach()).to(dtype)
     cache[key] = (stamp, cast)
     return cast
 

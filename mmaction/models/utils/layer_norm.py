@@ -14,19 +14,26 @@ class LayerNorm(nn.LayerNorm):
     Args:
         normalized_shape: size of the last dimension D.
         eps: variance epsilon (CLIP: 1e-5).
+        autocast_output: under autocast, return the autocast dtype (bf16/fp16) directly. For
+            norms that only feed matrix products (``ln_1``, ``ln_2``): their output is cast once
+            here instead of once per consumer. Never for norms that feed the residual stream.
 
     Shapes:
-        x: (..., D) of any float dtype -> (..., D) of the same dtype.
+        x: (..., D) of any float dtype -> (..., D) of the same dtype (or the autocast dtype).
     """
 
+    def __init__(self, *args, autocast_output: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.autocast_output = autocast_output
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        orig_dtype = x.dtype
+        out_dtype = x.dtype
+        if self.autocast_output and torch.is_autocast_enabled(x.device.type):
+            out_dtype = torch.get_autocast_dtype(x.device.type)
+        # float32 at least (float64 stays float64)
+        compute = torch.promote_types(x.dtype, torch.float32)
+        weight = self.weight.to(compute) if self.weight is not None else None
+        bias = self.bias.to(compute) if self.bias is not None else None
         with torch.autocast(device_type=x.device.type, enabled=False):
-            out = F.layer_norm(
-                x.float(),
-                self.normalized_shape,
-                self.weight.float() if self.weight is not None else None,
-                self.bias.float() if self.bias is not None else None,
-                self.eps,
-            )
-        return out.to(orig_dtype)
+            out = F.layer_norm(x.to(compute), self.normalized_shape, weight, bias, self.eps)
+        return out.to(out_dtype)
