@@ -1,3 +1,6 @@
 """Evaluation metrics."""
 
-from . import metrics  # noqa: F401
+from . import functional, metrics  # noqa: F401
+from .metrics import AccMetric, DumpVideoResults
+
+__all__ = ["AccMetric", "DumpVideoResults"]

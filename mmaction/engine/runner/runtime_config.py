@@ -1,0 +1,158 @@
+"""Final touches on a (translated) config before the Runner is built.
+
+- mmengine's optim wrappers, constructor and checkpoint hook are swapped for ours, which take
+  the same arguments and add: NaN/inf-safe updates, mixed precision that also runs on CPU,
+  frozen weights left out of the optimizer, atomic checkpoint files;
+- ``RNGStateHook`` is added when missing (exact resume);
+- ``--amp`` is applied;
+- the distributed backend ``'auto'`` is resolved, and DDP on CPU gets ``device_ids=None``;
+- when ``train_cfg.max_epochs`` changed (``--cfg-options`` / ``total_epochs``), schedulers that
+  ended at the old last epoch are stretched to the new one.
+"""
+
+import logging
+from typing import List, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from .config_check import ConfigError
+from .distributed import resolve_backend
+
+AMP_CHOICES = ("none", "auto", "bf16", "bfloat16", "fp16", "float16")
+_AMP_ONLY_KEYS = ("dtype", "loss_scale", "device_type", "use_fsdp")
+
+
+def _note(notes: List[str], message: str) -> None:
+    notes.append(message)
+
+
+def upgrade_engine_types(cfg: Config) -> List[str]:
+    """Swaps mmengine's OptimWrapper/AmpOptimWrapper, default constructor and CheckpointHook
+    for ours, and adds RNGStateHook. Returns notes of what changed."""
+    notes: List[str] = []
+    wrapper = cfg.get("optim_wrapper")
+    if isinstance(wrapper, dict):
+        kind = wrapper.get("type", "OptimWrapper")
+        if kind == "AmpOptimWrapper" and not wrapper.get("use_fsdp", False):
+            wrapper["type"] = "MixedPrecisionOptimWrapper"
+            wrapper.pop("use_fsdp", None)
+            _note(notes, "optim_wrapper AmpOptimWrapper -> MixedPrecisionOptimWrapper (also runs on CPU)")
+        elif kind in ("OptimWrapper", "SafeOptimWrapper"):
+            wrapper["type"] = "SafeOptimWrapper"
+            dropped = [k for k in _AMP_ONLY_KEYS if k in wrapper]
+            for key in dropped:
+                wrapper.pop(key)
+            if dropped:
+                _note(notes, f"optim_wrapper {kind}: mixed-precision keys {dropped} dropped (full precision)")
+        if wrapper.get("constructor", "DefaultOptimWrapperConstructor") == "DefaultOptimWrapperConstructor":
+            wrapper["constructor"] = "TunableParamsOptimWrapperConstructor"
+    hooks = cfg.get("default_hooks")
+    if isinstance(hooks, dict) and isinstance(hooks.get("checkpoint"), dict):
+        if hooks["checkpoint"].get("type") in ("CheckpointHook", "mmengine.CheckpointHook"):
+            hooks["checkpoint"]["type"] = "AtomicCheckpointHook"
+            _note(notes, "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)")
+    custom = list(cfg.get("custom_hooks") or [])
+    if not any(isinstance(h, dict) and h.get("type") == "RNGStateHook" for h in custom):
+        custom.append(dict(type="RNGStateHook"))
+        cfg["custom_hooks"] = custom
+    return notes
+
+
+def apply_amp(cfg: Config, amp: Optional[str]) -> Optional[str]:
+    """Applies ``--amp``: ``'none'`` (full precision), ``'bf16'``, ``'fp16'`` or ``'auto'``
+    (bf16 where supported, else fp16). Returns a note, or None when ``amp`` is None."""
+    if amp is None:
+        return None
+    amp = amp.lower()
+    if amp not in AMP_CHOICES:
+        raise ConfigError(f"--amp {amp!r}: use one of {AMP_CHOICES}")
+    wrapper = cfg.get("optim_wrapper")
+    if not isinstance(wrapper, dict):
+        raise ConfigError("--amp needs an optim_wrapper in the config")
+    if amp == "none":
+        wrapper["type"] = "SafeOptimWrapper"
+        for key in _AMP_ONLY_KEYS:
+            wrapper.pop(key, None)
+        return "--amp none: full precision (SafeOptimWrapper)"
+    if amp == "auto":
+        amp = "fp16" if torch.cuda.is_available() and not torch.cuda.is_bf16_supported() else "bf16"
+    dtype = "bfloat16" if amp in ("bf16", "bfloat16") else "float16"
+    wrapper["type"] = "MixedPrecisionOptimWrapper"
+    wrapper["dtype"] = dtype
+    wrapper.pop("use_fsdp", None)
+    return f"--amp: MixedPrecisionOptimWrapper(dtype={dtype!r})"
+
+
+def configure_distributed(cfg: Config, launcher: str) -> None:
+    """Resolves ``env_cfg.dist_cfg.backend`` and makes DDP usable on CPU (``device_ids=None``)."""
+    cfg["launcher"] = launcher
+    env = cfg.get("env_cfg")
+    if not isinstance(env, dict):
+        cfg["env_cfg"] = dict(dist_cfg=dict(backend="auto"))
+        env = cfg["env_cfg"]
+    if not isinstance(env.get("dist_cfg"), dict):
+        env["dist_cfg"] = dict(backend="auto")
+    env["dist_cfg"]["backend"] = resolve_backend(env["dist_cfg"].get("backend", "auto"))
+    if launcher == "none" or torch.cuda.is_available():
+        return
+    wrapper = cfg.get("model_wrapper_cfg")
+    if isinstance(wrapper, dict):
+        wrapper.setdefault("device_ids", None)
+    else:
+        cfg["model_wrapper_cfg"] = dict(
+            type="MMDistributedDataParallel",
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=bool(cfg.get("find_unused_parameters", False)),
+        )
+
+
+def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int]) -> Optional[str]:
+    """After ``train_cfg.max_epochs`` changed from ``old_max_epochs``, moves the ``end`` (and
+    ``T_max`` when it spanned the same range) of every epoch-based scheduler that ended at the
+    old last epoch to the new one. Returns a note, or None when nothing changed."""
+    train_cfg = cfg.get("train_cfg")
+    schedulers = cfg.get("param_scheduler")
+    if not isinstance(train_cfg, dict) or not schedulers:
+        return None
+    new_max = train_cfg.get("max_epochs")
+    if old_max_epochs is None or new_max == old_max_epochs:
+        _warn_late_schedulers(schedulers, new_max)
+        return None
+    if new_max is None:
+        return None
+    changed = []
+    for sched in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if not isinstance(sched, dict) or not sched.get("by_epoch", True) or sched.get("end") != old_max_epochs:
+            continue
+        span = old_max_epochs - sched.get("begin", 0)
+        sched["end"] = new_max
+        if sched.get("T_max") == span:
+            sched["T_max"] = new_max - sched.get("begin", 0)
+        changed.append(sched.get("type"))
+    if not changed:
+        return None
+    return f"train_cfg.max_epochs {old_max_epochs} -> {new_max}: schedulers {changed} now end at epoch {new_max}"
+
+
+def _warn_late_schedulers(schedulers, max_epochs: Optional[int]) -> None:
+    if max_epochs is None:
+        return
+    for i, sched in enumerate(schedulers if isinstance(schedulers, list) else [schedulers]):
+        end = sched.get("end") if isinstance(sched, dict) else None
+        if sched.get("by_epoch", True) and isinstance(end, (int, float)) and end > max_epochs:
+            print_log(
+                f"param_scheduler[{i}] ({sched.get('type')}) ends at epoch {end} but training stops at epoch "
+                f"{max_epochs}: set its end/T_max too, or change max_epochs with --cfg-options "
+                "train_cfg.max_epochs=N (which moves them)",
+                logger="current",
+                level=logging.WARNING,
+            )
+
+
+def log_notes(notes: List[str], title: str) -> None:
+    """Logs a list of config changes (once, on the current logger)."""
+    if notes:
+        print_log(title + ":\n  " + "\n  ".join(notes), logger="current", level=logging.INFO)
