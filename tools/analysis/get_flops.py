@@ -12,8 +12,8 @@ the config's test pipeline: ``num_clips`` of ``SampleFrames`` x crops (``ThreeCr
 
 Examples::
 
-    python tools/analysis/get_flops.py configs/recognition/vit/vitclip_base_k400_8x3x1.py
-    python tools/analysis/get_flops.py CONFIG --cfg-options model.backbone.num_frames=16 --json
+    python tools/analysis/get_flops.py configs/recognition/vit/vitclip_base_k400_8x16x1_3views.py
+    python tools/analysis/get_flops.py CONFIG --cfg-options model.cls_head.num_classes=700 --json
 """
 
 from __future__ import annotations
@@ -230,14 +230,18 @@ def quiet_logger(name: str = "get_flops") -> None:
     """Makes a WARNING-level MMLogger the current one, so model builds do not print INFO lines."""
     from mmengine.logging import MMLogger
 
-    MMLogger.get_instance(name, log_level="WARNING")
+    if MMLogger.check_instance_created(name):  # called again in the same process (tests): re-select it
+        MMLogger.get_instance(name)
+    else:
+        MMLogger.get_instance(name, log_level="WARNING")
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Params and GFLOPs (1 multiply-add = 1 FLOP) of a config.")
     p.add_argument("config", help="config file")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={},
-                   help="override config keys, e.g. model.backbone.num_frames=16")
+                   help="override config keys, e.g. model.cls_head.num_classes=700 (frames per view come "
+                   "from the test pipeline's SampleFrames clip_len)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--real", action="store_true", help="count on real zero tensors instead of fake ones (slow)")
     return p.parse_args(argv)

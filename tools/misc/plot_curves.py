@@ -1,8 +1,8 @@
 """Plots training curves from the scalars mmengine writes under a work dir.
 
 mmengine's ``LocalVisBackend`` appends one JSON object per line to
-``WORK_DIR/<timestamp>/vis_data/scalars.json``: training lines carry ``iter`` (counted within
-the epoch when training by epoch), ``epoch`` and ``step`` (the global iteration); validation
+``WORK_DIR/<timestamp>/vis_data/scalars.json``: training lines carry ``epoch``, ``iter`` and
+``step`` (mmengine 0.10 writes the global iteration in both); validation
 lines carry the metrics (``acc/top1`` ...) and ``step`` (the epoch when logging by epoch). Each requested key gets its own panel; training
 keys are plotted against the iteration, validation keys against their own ``step``.
 
