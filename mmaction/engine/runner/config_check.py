@@ -223,6 +223,83 @@ def check_config_types(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
             )
 
 
+# ---------------------------------------------------------------------------------------
+# keys written in the config file
+# ---------------------------------------------------------------------------------------
+def _accepted_along_mro(obj: Any) -> Optional[Set[str]]:
+    """Keyword names a class accepts, following ``**kwargs`` up its base classes (the usual
+    ``super().__init__(**kwargs)`` chain) until an ``__init__`` without ``**kwargs``; None when
+    the chain never ends in a fixed signature (then nothing can be checked)."""
+    if not isinstance(obj, type):
+        return _accepted_kwargs(obj)
+    names: Set[str] = set()
+    for klass in obj.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        if klass is object:
+            return None
+        accepted = _accepted_kwargs(klass.__init__)
+        try:
+            params = inspect.signature(klass.__init__).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        names.update(p.name for p in params if p.kind not in (inspect.Parameter.VAR_POSITIONAL,
+                                                                inspect.Parameter.VAR_KEYWORD))
+        if accepted is not None:
+            return names - {"self"}
+    return None
+
+
+def _walk_keys(node: Any, path: Tuple, problems: List[str]) -> None:
+    if isinstance(node, dict):
+        type_name = node.get("type")
+        if isinstance(type_name, str) and not (path and path[-1] in _NON_REGISTRY_TYPE_PATHS):
+            obj = lookup_type(type_name)
+            accepted = _accepted_along_mro(obj) if obj is not None else None
+            if accepted is not None:
+                for key in node:
+                    if key not in accepted and key not in BUILDER_KEYS:
+                        problems.append(
+                            f"unknown key {_fmt(path + (key,))!r}: {type_name} has no argument {key!r}."
+                            f"{_suggest(str(key), accepted)} Arguments of {type_name}: {sorted(accepted)}"
+                        )
+        for key, value in node.items():
+            _walk_keys(value, path + (key,), problems)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            _walk_keys(value, path + (i,), problems)
+
+
+def check_config_keys(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
+    """Checks the keys written in the config: in every dict with a registered ``type``, each key
+    must be an argument of that class (followed through ``**kwargs`` to the base classes) or a
+    builder key (``type``, ``_scope_``, ``priority`` ...); in the untyped runner dicts
+    (``train_dataloader``, ``randomness``, ``env_cfg`` ...) each key must be one they take.
+
+    A misspelt argument (``model.backbone.widht``, ``train_dataloader.dataset.decode_timout``)
+    would otherwise surface as a bare ``TypeError`` while the Runner builds, or never.
+
+    Raises:
+        ConfigError: naming the dotted key, the class and its arguments (with close matches).
+    """
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    skip = set(skip_top_level)
+    problems: List[str] = []
+    for key, value in root.items():
+        if key in skip:
+            continue
+        if key in UNTYPED_CONTAINER_KEYS and isinstance(value, dict) and not isinstance(value.get("type"), str):
+            allowed = UNTYPED_CONTAINER_KEYS[key]
+            for sub in value:
+                if sub not in allowed and sub not in BUILDER_KEYS:
+                    problems.append(f"unknown key '{key}.{sub}': {key} takes {sorted(allowed)}."
+                                    f"{_suggest(str(sub), allowed)}")
+        _walk_keys(value, (key,), problems)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{problems[0]}{more}")
+
+
 def to_plain(node: Any) -> Any:
     """ConfigDict/list tree -> plain dict/list tree (for comparisons and printing)."""
     if isinstance(node, (dict, ConfigDict)):

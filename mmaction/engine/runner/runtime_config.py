@@ -156,3 +156,47 @@ def log_notes(notes: List[str], title: str) -> None:
     """Logs a list of config changes (once, on the current logger)."""
     if notes:
         print_log(title + ":\n  " + "\n  ".join(notes), logger="current", level=logging.INFO)
+
+
+def _dataset_dicts(node) -> List[dict]:
+    """The dataset dicts of a dataloader's ``dataset`` entry, looking inside wrappers
+    (``dataset=`` of RepeatDataset / ClassBalancedDataset, ``datasets=`` of ConcatDataset)."""
+    if not isinstance(node, dict):
+        return []
+    found = [node]
+    found += _dataset_dicts(node.get("dataset"))
+    for inner in node.get("datasets") or []:
+        found += _dataset_dicts(inner)
+    return found
+
+
+def share_num_classes(cfg: Config) -> Optional[str]:
+    """Gives ``model.cls_head.num_classes`` to the list datasets that set neither ``num_classes``
+    nor ``label_map``, so that a label outside ``[0, num_classes)`` is an error naming the list
+    file and line when the dataset is built (before the first iteration), not an index error in
+    the loss (or, on a GPU, a device-side assert) at the first batch that holds it. Returns a
+    note, or None when nothing changed."""
+    from mmaction.datasets.base_action_dataset import BaseActionDataset
+
+    from .config_check import lookup_type
+
+    model = cfg.get("model")
+    head = model.get("cls_head") if isinstance(model, dict) else None
+    num_classes = head.get("num_classes") if isinstance(head, dict) else None
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
+        return None
+    changed = []
+    for key in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        loader = cfg.get(key)
+        if not isinstance(loader, dict):
+            continue
+        for ds in _dataset_dicts(loader.get("dataset")):
+            kind = lookup_type(ds["type"]) if isinstance(ds.get("type"), str) else None
+            if not (isinstance(kind, type) and issubclass(kind, BaseActionDataset)):
+                continue
+            if ds.get("num_classes") is None and ds.get("label_map") is None:
+                ds["num_classes"] = num_classes
+                changed.append(key)
+    if not changed:
+        return None
+    return f"model.cls_head.num_classes={num_classes} -> dataset num_classes of {sorted(set(changed))} (labels checked)"

@@ -51,6 +51,11 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 StateDict = Dict[str, torch.Tensor]
+
+
+class PretrainedWeightsError(ValueError):
+    """Pretrained weights that do not fit the model (architecture, key layout or tensor shapes);
+    the message names the file, the key and both shapes. The tools report it as one line."""
 LoggerLike = Union[Logger, MMLogger]
 
 
@@ -143,7 +148,7 @@ def find_openai_tower(pretrained: str, *, width: int, patch_size: int, input_res
             return exact[0]
         near = [t for t in OPENAI_CLIP_TOWERS.values() if (t.width, t.patch_size) == (width, patch_size)]
         if not near:
-            raise ValueError(
+            raise PretrainedWeightsError(
                 f"pretrained='{pretrained}': no OpenAI CLIP tower has width={width}, "
                 f"patch_size={patch_size} (input_resolution={input_resolution}, layers={layers}). "
                 f"Supported towers: {_supported_towers_text()}. Give a local checkpoint path instead.")
@@ -342,7 +347,7 @@ def unwrap_state_dict(obj: Any, source: str) -> StateDict:
         obj = inner
     if not isinstance(obj, dict) or _tensor_items(obj) == 0:
         top = list(obj.keys())[:10] if isinstance(obj, dict) else type(obj).__name__
-        raise ValueError(f"{source}: found no tensors in the checkpoint (top-level entries: {top})")
+        raise PretrainedWeightsError(f"{source}: found no tensors in the checkpoint (top-level entries: {top})")
     state = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
     if all(k.startswith("module.") for k in state):
         state = {k[len("module."):]: v for k, v in state.items()}
@@ -563,22 +568,22 @@ def _check_architecture(state: StateDict, source: str, width: int, patch_size: i
                         input_resolution: int, layers: int) -> None:
     for key in ("conv1.weight", "class_embedding", "positional_embedding"):
         if key not in state:
-            raise ValueError(f"{source}: the CLIP key '{key}' is missing after conversion")
+            raise PretrainedWeightsError(f"{source}: the CLIP key '{key}' is missing after conversion")
     conv = tuple(state["conv1.weight"].shape)
     blocks = _block_indices(state)
     file_arch = (f"the file holds a tower of width={conv[0]}, patch_size={conv[-1]}, "
                  f"layers={len(blocks)}")
     expected = (width, 3, patch_size, patch_size)
     if conv != expected:
-        raise ValueError(
+        raise PretrainedWeightsError(
             f"{source}: key 'conv1.weight' has shape {conv} in the file but the model (width={width}, "
             f"patch_size={patch_size}) expects {expected}; {file_arch}.")
     pos = tuple(state["positional_embedding"].shape)
     if pos[-1] != width:
-        raise ValueError(f"{source}: key 'positional_embedding' has shape {pos} in the file but the "
+        raise PretrainedWeightsError(f"{source}: key 'positional_embedding' has shape {pos} in the file but the "
                          f"model expects width {width} in its last dimension")
     if len(blocks) != layers:
-        raise ValueError(
+        raise PretrainedWeightsError(
             f"{source}: the file has {len(blocks)} transformer blocks (transformer.resblocks.{{i}}) "
             f"but the model has layers={layers}; {file_arch}.")
 
@@ -623,7 +628,7 @@ def _load_converted(pretrained: str, arch: Dict[str, int], cache_dir: Optional[s
         layout, prefix = detect_layout(raw)
         converted, unknown = _CONVERTERS[layout](_strip_prefix(raw, prefix))
     except ValueError as err:
-        raise ValueError(f"{source}: {err}") from err
+        raise PretrainedWeightsError(f"{source}: {err}") from err
     if unknown:
         logger.warning(f"{source}: ignored {len(unknown)} {layout}-layout keys that CLIP's visual "
                        f"tower has no place for: {_summarise(unknown)}")
@@ -641,7 +646,7 @@ def _load_converted(pretrained: str, arch: Dict[str, int], cache_dir: Optional[s
             state["positional_embedding"] = interpolate_positional_embedding(
                 state["positional_embedding"], num_tokens)
         except ValueError as err:
-            raise ValueError(f"{source}: key 'positional_embedding': {err}") from err
+            raise PretrainedWeightsError(f"{source}: key 'positional_embedding': {err}") from err
         logger.info(f"{source}: interpolated positional_embedding from {old} to {num_tokens} "
                     f"positions (input_resolution={input_resolution}, patch_size={patch_size})")
     logger.info(f"Loaded {len(state)} CLIP visual tensors from {source} ({layout} layout"
@@ -695,7 +700,7 @@ def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patc
             logger.info(f"Interpolating temporal_embedding from {value.shape[1]} to {target[1]} frames")
             state[key] = interpolate_temporal_embedding(value, target[1])
         else:
-            raise ValueError(
+            raise PretrainedWeightsError(
                 f"{source}: key '{key}' has shape {tuple(value.shape)} in the checkpoint but the "
                 f"model expects {tuple(target)}; the checkpoint does not fit this architecture.")
     missing, unexpected = module.load_state_dict(state, strict=False)
