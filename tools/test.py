@@ -21,7 +21,15 @@ from mmengine.logging import print_log
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmaction.apis import load_model_checkpoint
-from mmaction.apis.train_utils import build_runner, default_work_dir, finalize_config, load_config, report_error_and_exit
+from mmaction.apis.train_utils import (
+    USER_INPUT_ERRORS,
+    build_runner,
+    default_work_dir,
+    finalize_config,
+    load_config,
+    prepare_config_assets,
+    report_error_and_exit,
+)
 from mmaction.engine.runner import ConfigError, destroy_distributed, init_distributed
 from mmaction.engine.runner.distributed import LAUNCHERS
 from mmaction.engine.runner.runtime_config import log_notes
@@ -98,6 +106,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
+        notes += prepare_config_assets(cfg, with_pretrain=False)
         runner = build_runner(cfg)
         log_notes(notes, "config adjustments")
         model = runner.model.module if hasattr(runner.model, "module") else runner.model
@@ -106,6 +115,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         metrics = runner.test()
         summary = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
         print_log(f"test {args.checkpoint}: {summary}", logger="current")
+    except USER_INPUT_ERRORS as exc:  # a bad list file: one line, no traceback
+        report_error_and_exit(exc)
     finally:
         destroy_distributed()
     return 0

@@ -25,7 +25,16 @@ from mmengine.dist import barrier
 from mmengine.logging import print_log
 from torch.distributed.elastic.multiprocessing.errors import record
 
-from mmaction.apis.train_utils import build_runner, default_work_dir, finalize_config, load_config, report_error_and_exit
+from mmaction.apis.train_utils import (
+    USER_INPUT_ERRORS,
+    build_runner,
+    check_test_list,
+    default_work_dir,
+    finalize_config,
+    load_config,
+    prepare_config_assets,
+    report_error_and_exit,
+)
 from mmaction.engine.runner import (
     ConfigError,
     apply_amp,
@@ -160,8 +169,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
+        notes += prepare_config_assets(cfg, with_pretrain=True)
         runner = build_runner(cfg)
         log_notes(notes, "config adjustments")
+        if args.test_last or args.test_best:
+            check_test_list(cfg)  # a mistake in the test list must show before training, not after
         runner.train()
         if args.test_last:
             run_test(runner, None, "last weights")
@@ -172,6 +184,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                           level=logging.WARNING)
             else:
                 run_test(runner, best, f"best checkpoint {osp.basename(best)}")
+    except USER_INPUT_ERRORS as exc:  # a bad list / pretrained file: one line, no traceback
+        report_error_and_exit(exc)
     finally:
         destroy_distributed()
     return 0

@@ -1,9 +1,11 @@
 """Shared steps of tools/train.py and tools/test.py: loading and checking configs, applying
 command-line options, setting up distributed runs and building the Runner."""
 
+import copy
 import os
 import os.path as osp
 import sys
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
@@ -13,12 +15,16 @@ from mmengine.runner import Runner
 from mmaction.engine.runner import (
     ConfigError,
     check_cfg_options,
+    check_config_keys,
     check_config_types,
     configure_distributed,
     convert_legacy_config,
+    share_num_classes,
     stretch_schedulers,
     upgrade_engine_types,
 )
+from mmaction.datasets.list_file import AnnotationError
+from mmaction.models.backbones.clip_checkpoint import PretrainedWeightsError
 from mmaction.utils import register_all_modules
 
 
@@ -57,15 +63,51 @@ def default_work_dir(config_path: str) -> str:
 
 
 def finalize_config(cfg: Config, launcher: str, skip_type_check: tuple = ()) -> List[str]:
-    """Swaps in our engine types, sets up DDP on CPU and checks every ``type`` name.
+    """Swaps in our engine types, sets up DDP on CPU, gives the head's ``num_classes`` to the
+    datasets (:func:`share_num_classes`) and checks every ``type`` name and every key of a typed
+    dict (:func:`check_config_types`, :func:`check_config_keys`).
 
     Returns:
         notes of what was changed.
     """
     notes = upgrade_engine_types(cfg)
     configure_distributed(cfg, launcher)
+    shared = share_num_classes(cfg)
+    if shared:
+        notes.append(shared)
     check_config_types(cfg, skip_top_level=skip_type_check)
+    check_config_keys(cfg, skip_top_level=skip_type_check)
     return notes
+
+
+def prepare_config_assets(cfg: Config, with_pretrain: bool) -> List[str]:
+    """Runs the config's ``demo_setup`` (see :mod:`mmaction.apis.demo_setup`) on rank 0 while the
+    other ranks wait; a no-op for configs without it. Call after the process group is set up.
+
+    Returns:
+        notes of what was created (rank 0; empty on the other ranks).
+    """
+    if not cfg.get("demo_setup"):
+        return []
+    from mmengine.dist import barrier, get_rank
+
+    from .demo_setup import prepare_demo
+
+    notes = prepare_demo(cfg, with_pretrain=with_pretrain) if get_rank() == 0 else []
+    barrier()
+    return notes
+
+
+def check_test_list(cfg: Config) -> None:
+    """Builds (and drops) the test dataset, so that a mistake in the test list (or its pipeline)
+    is reported before training rather than after it (the Runner builds it only at test time).
+    Nothing random is drawn."""
+    loader = cfg.get("test_dataloader")
+    dataset = loader.get("dataset") if isinstance(loader, dict) else None
+    if isinstance(dataset, dict):
+        from mmaction.registry import DATASETS
+
+        DATASETS.build(copy.deepcopy(dataset))
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -75,9 +117,27 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def report_error_and_exit(exc: BaseException, code: int = 2) -> None:
-    """Prints a config error as one clear line on stderr and exits with ``code``."""
-    rank = os.environ.get("RANK", "0")
+#: Errors that mean "fix the config, a list file or a weights file" (each names the key, the
+#: file and line, or the file and tensor): the tools print them as one ``error: ...`` line and
+#: exit with code 2 instead of a traceback.
+USER_INPUT_ERRORS = (ConfigError, AnnotationError, PretrainedWeightsError)
+
+
+def report_error_and_exit(exc: BaseException, code: int = 2, other_ranks_wait_s: float = 30.0) -> None:
+    """Prints a config error as one clear line on stderr and exits with ``code``.
+
+    In a job of several processes (torchrun: ``WORLD_SIZE``/``RANK``; srun: ``SLURM_NTASKS``/
+    ``SLURM_PROCID``) every process checks the same config and fails the same way. Rank 0
+    prints the line and exits at once; the launcher then stops the other ranks, which wait
+    up to ``other_ranks_wait_s`` seconds before printing their own ``[rank N] error: ...``
+    line, so that it appears only when rank 0 did not fail (an error only they saw, e.g. a
+    file missing on their node). Without the wait, the first rank to fail made torchrun kill
+    the others, and the message came once per process, or from a random rank.
+    """
+    rank = os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))
+    world_size = os.environ.get("WORLD_SIZE", os.environ.get("SLURM_NTASKS", "1"))
+    if rank != "0" and world_size.isdigit() and int(world_size) > 1:
+        time.sleep(other_ranks_wait_s)
     prefix = "" if rank == "0" else f"[rank {rank}] "
     print(f"{prefix}error: {exc}", file=sys.stderr, flush=True)
     sys.exit(code)

@@ -1,0 +1,142 @@
+# AIM in miniature, on a CPU, with nothing to download (see docs/get_started.md):
+#
+#   bash tools/dist_train.sh configs/recognition/vit/vitclip_tiny_demo.py 1 --validate --test-last
+#
+# On first use (tools/train.py / tools/test.py run `demo_setup` below, once, on rank 0):
+#   1. a synthetic video dataset is written to data/demo (mmaction/datasets/moving_shapes.py):
+#      a textured shape glides left, right, up or down over a textured background; the direction
+#      is the class, so only the ORDER of the frames tells the classes apart;
+#   2. a tiny CLIP-architecture ViT (width 64, 2 blocks, 4 px patches, 32 px input) is
+#      pre-trained on single frames (which shape is it?) and saved as a CLIP-layout state dict;
+# then, as in the paper, that image model is frozen and AIM's spatial, temporal and joint
+# adapters, the temporal embedding, ln_post and the head are trained on the videos.
+# vitclip_tiny_demo_frame_avg.py is the same frozen image model with a linear head on the
+# frame-averaged features: it cannot tell a motion from its reverse.
+#
+# Set AIM_DEMO_DATA=/some/folder to put the generated files elsewhere.
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/schedules/adamw_cosine_30e.py',
+]
+
+data_root = '{{$AIM_DEMO_DATA:data/demo}}'
+pretrained_image_model = data_root + '/clip_tiny_pretrained.pth'
+
+# What tools/train.py and tools/test.py prepare before building anything (skipped when the files
+# are already there and were made with the same settings).
+demo_setup = dict(
+    data_root=data_root,
+    # mmaction.datasets.moving_shapes.DemoSpec: 48 px, 16-frame videos; 2000 + 400 pre-training images
+    dataset=dict(size=48, frames=16, fps=8, num_train=400, num_val=100, num_test=100, num_images=2000, seed=0),
+    # mmaction.apis.image_pretrain.pretrain on images_{train,val}.npz
+    pretrain=dict(out=pretrained_image_model, epochs=40, batch_size=64, lr=1e-3, seed=0),
+)
+
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='ViT_CLIP',
+        input_resolution=32,
+        num_frames=8,
+        patch_size=4,
+        width=64,
+        layers=2,
+        heads=2,
+        drop_path_rate=0.1,
+        num_tadapter=1,
+        adapter_scale=0.5,
+        adapter_ratio=0.25,
+        pretrained=pretrained_image_model,
+        tuning='adapter'),
+    cls_head=dict(type='I3DHead', num_classes=4, in_channels=64, dropout_ratio=0.2),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[122.769, 116.74, 104.04],
+        std=[68.493, 66.63, 70.321],
+        format_shape='NCTHW'),
+    test_cfg=dict(average_clips='prob'))
+
+# 8 frames, 1 every 2 (15 of the 16 frames). No horizontal flip: it would turn "moving left"
+# into "moving right".
+sampling = dict(clip_len=8, frame_interval=2)
+train_pipeline = [
+    dict(type='PyAVInit'),
+    dict(type='SampleFrames', num_clips=1, **sampling),
+    dict(type='PyAVDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.7, 1.0)),
+    dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='PyAVInit'),
+    dict(type='SampleFrames', num_clips=1, test_mode=True, **sampling),
+    dict(type='PyAVDecode'),
+    dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+# Test: 1 clip x 1 crop (the whole video: "8x1x1").
+test_pipeline = [
+    dict(type='PyAVInit'),
+    dict(type='SampleFrames', num_clips=1, test_mode=True, **sampling),
+    dict(type='PyAVDecode'),
+    dict(type='Resize', scale=(32, 32), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='VideoDataset',
+        ann_file=data_root + '/train_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=25,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='VideoDataset',
+        ann_file=data_root + '/val_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=10,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='VideoDataset',
+        ann_file=data_root + '/test_list_videos.txt',
+        data_prefix=dict(video=data_root),
+        pipeline=test_pipeline,
+        test_mode=True))
+val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+test_evaluator = val_evaluator
+
+# The AIM recipe (AdamW, no decay on embeddings/LayerNorms, linear warm-up then cosine),
+# shortened to 12 epochs of 25 iterations; a higher lr suits the small batch and model.
+max_epochs = 12
+warmup_epochs = 1
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=3)
+optim_wrapper = dict(optimizer=dict(lr=3e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, end_factor=1.0, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0, by_epoch=True, begin=0, end=max_epochs,
+         convert_to_iter_based=True),
+]
+auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=3, max_keep_ckpts=2))
+randomness = dict(seed=0)
+work_dir = './work_dirs/vitclip_tiny_demo'
