@@ -1,8 +1,13 @@
 """Fixtures of the data-pipeline tests: small videos written once per session."""
 
+import logging
 from pathlib import Path
+from typing import List
 
+import av
+import numpy as np
 import pytest
+from mmengine.logging import MMLogger
 
 from .video_factory import write_video
 
@@ -27,3 +32,51 @@ def video_dir(tmp_path_factory) -> Path:
     (root / "empty.mp4").write_bytes(b"")
     (root / "garbage.mp4").write_bytes(b"this is not a video" * 100)
     return root
+
+
+@pytest.fixture(scope="session")
+def broken_dir(tmp_path_factory) -> Path:
+    """Damaged files whose container still opens.
+
+    - ``cut.mkv``: the first 60 % of a 100-frame Matroska file (its header says 4 s = 100 frames);
+    - ``corrupt.mp4``: a 100-frame MP4 with 200 zeroed bytes in the middle of its data;
+    - ``audio_only.mkv``: a valid file without a video stream.
+    """
+    root = tmp_path_factory.mktemp("broken")
+    write_video(root / "full.mkv", 100, gop=10)
+    data = (root / "full.mkv").read_bytes()
+    (root / "cut.mkv").write_bytes(data[: int(len(data) * 0.6)])
+    write_video(root / "full.mp4", 100, gop=10)
+    data = bytearray((root / "full.mp4").read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 200] = bytes(200)
+    (root / "corrupt.mp4").write_bytes(bytes(data))
+    with av.open(str(root / "audio_only.mkv"), mode="w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), dtype=np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 8000, 0
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return root
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def mm_log() -> List[str]:
+    """Messages logged on mmengine's current logger during the test."""
+    logger = MMLogger.get_current_instance()
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)

@@ -81,7 +81,7 @@ class Resize(BaseTransform):
         elif isinstance(scale, (list, tuple)) and len(scale) == 2:
             w, h = scale
             if keep_ratio:
-                if min(scale) == -1:
+                if min(scale) == -1 and max(scale) > 0:
                     self.scale = (np.inf, float(max(scale)))
                 elif min(scale) > 0:
                     self.scale = (float(w), float(h))

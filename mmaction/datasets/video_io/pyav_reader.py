@@ -262,7 +262,8 @@ class PyAVReader(VideoReader):
         return rotate_frames(frames, rotation)
 
     def close(self) -> None:
-        if self._container is not None:
+        # getattr: __init__ may have raised (missing/empty file) before the container was set
+        if getattr(self, "_container", None) is not None:
             try:
                 self._container.close()
             except Exception:

@@ -1,0 +1,150 @@
+"""Every file of ../shared/data/videos/{real,edge_cases} decodes through both backends.
+
+The files (see their MANIFEST.tsv) are real-world videos: H.264/MPEG-4 in MP4, MOV, AVI, MKV and
+WebM (one without duration in its header), a GIF, 1080p and 60 fps files, rotation metadata, a
+file with a corrupt packet and a header that promises one frame more than it holds. Each must
+either give frames of the right (display) size through DecordInit/DecordDecode and
+PyAVInit/PyAVDecode, or fail with a :class:`VideoDecodeError` naming the file. Only the first and
+the last frame are decoded, under a time limit. Skipped where the shared folder is absent.
+"""
+
+import csv
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+import pytest
+import torch
+
+from mmaction.datasets.video_io import DecordReader, PyAVReader, VideoDecodeError, open_video, time_limit
+from mmaction.registry import TRANSFORMS
+
+from ..conftest import SHARED_DIR
+
+VIDEO_ROOT = SHARED_DIR / "data" / "videos"
+SUBSETS = ("real", "edge_cases")
+PIPELINES = {"decord": ("DecordInit", "DecordDecode"), "pyav": ("PyAVInit", "PyAVDecode")}
+DECODE_LIMIT_S = 30.0
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def read_manifest(root: Path) -> Dict[str, dict]:
+    """Rows of MANIFEST.tsv by relative path (``real/x.mp4``)."""
+    with open(root / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
+        return {row["file"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+def shared_files() -> List[str]:
+    """Relative paths of the shared videos (empty when the folder is absent: tests then skip)."""
+    if not VIDEO_ROOT.is_dir():
+        return []
+    return sorted(f"{sub}/{p.name}" for sub in SUBSETS for p in (VIDEO_ROOT / sub).iterdir() if p.is_file())
+
+
+FILES = shared_files() or ["<shared folder absent>"]
+
+
+@pytest.fixture(scope="module")
+def manifest(shared_dir) -> Dict[str, dict]:
+    root = shared_dir / "data" / "videos"
+    if not (root / "MANIFEST.tsv").is_file():
+        pytest.skip(f"no MANIFEST.tsv in {root}")
+    return read_manifest(root)
+
+
+def stored_size(row: dict) -> Tuple[int, int]:
+    """(width, height) as the MANIFEST states it (the stored, not necessarily displayed, size)."""
+    w, h = row["resolution"].split("x")
+    return int(w), int(h)
+
+
+def expected_frames(row: dict) -> int:
+    return int(round(float(row["duration_s"]) * float(row["fps"])))
+
+
+def test_manifest_lists_every_file(shared_dir, manifest):
+    assert sorted(manifest) == shared_files()
+
+
+def decode_first_and_last(path: str, init_cfg: dict, decode_type: str) -> dict:
+    """<Backend>Init -> frame_inds [0, last] -> <Backend>Decode, under a time limit."""
+    init, decode = TRANSFORMS.build(init_cfg), TRANSFORMS.build(dict(type=decode_type))
+    with time_limit(DECODE_LIMIT_S, path):
+        results = init(dict(filename=path, start_index=0))
+        results["frame_inds"] = np.array([0, results["total_frames"] - 1])
+        return decode(results)
+
+
+@pytest.mark.parametrize("backend", sorted(PIPELINES))
+@pytest.mark.parametrize("rel", FILES)
+def test_decodes_through_both_backends(shared_dir, manifest, rel, backend):
+    """First and last frame, right display size and frame count.
+
+    PyAV must read every file. decord alone (``fallback_to_pyav=False``) either reads it or raises a
+    VideoDecodeError naming the file; the default DecordInit then reads it through PyAV. Reading
+    the last index checks the frame count: askanything_dancing_example_4.mp4's header promises 239
+    frames where 238 decode (decord admits 239 and repeats the last picture, PyAV counts 238).
+    """
+    path = str(shared_dir / "data" / "videos" / rel)
+    row = manifest[rel]
+    init_type, decode_type = PIPELINES[backend]
+    if backend == "decord":
+        try:
+            results = decode_first_and_last(path, dict(type=init_type, fallback_to_pyav=False), decode_type)
+        except VideoDecodeError as e:
+            assert e.filename == path and path in str(e) and e.reason
+            results = decode_first_and_last(path, dict(type=init_type), decode_type)
+    else:
+        results = decode_first_and_last(path, dict(type=init_type), decode_type)
+    imgs = results["imgs"]
+    w, h = stored_size(row)
+    assert imgs.dtype == torch.uint8 and imgs.shape[:2] == (2, 3)
+    assert sorted(imgs.shape[-2:]) == sorted((h, w))  # display size: rotation may swap the sides
+    total, expected = results["total_frames"], expected_frames(row)
+    assert abs(total - expected) <= max(2, 0.02 * expected), (total, expected)
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_rotation_metadata_is_applied_the_same_way(shared_dir, rotation):
+    """decord applies the display matrix itself; our PyAV reader must give the same upright frames."""
+    path = shared_dir / "data" / "videos" / "edge_cases" / f"decord_video_{rotation}.mov"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    with DecordReader(str(path)) as d, PyAVReader(str(path)) as p:
+        a, b = d.read([0, 2]), p.read([0, 2])
+    assert a.shape == b.shape
+    assert a.shape[1:3] == ((568, 320) if rotation in (90, 270) else (320, 568))
+    assert np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() < 1.0
+
+
+def test_corrupt_packet_with_and_without_fallback(shared_dir):
+    """decord_corrupted.mp4: one packet cannot be decoded. decord alone names the file; the default
+    DecordInit falls back to PyAV and returns all frames."""
+    path = str(shared_dir / "data" / "videos" / "edge_cases" / "decord_corrupted.mp4")
+    if not Path(path).is_file():
+        pytest.skip(f"{path} absent")
+    with open_video(path, backend="decord", fallback=False) as reader:
+        with pytest.raises(VideoDecodeError, match="decord_corrupted.mp4"):
+            reader.read(list(range(reader.num_frames)))
+    with open_video(path, backend="decord", fallback=True) as reader:
+        frames = reader.read(list(range(reader.num_frames)))
+    assert frames.shape == (50, 720, 1280, 3)
+
+
+def test_webm_without_duration_falls_back_to_pyav(shared_dir):
+    """imageio_test.webm has no duration in its header; where decord cannot open it, DecordInit reads
+    it with PyAV (and says so in ``video_backend``)."""
+    path = str(shared_dir / "data" / "videos" / "real" / "imageio_test.webm")
+    if not Path(path).is_file():
+        pytest.skip(f"{path} absent")
+    try:
+        DecordReader(path).close()
+        decord_reads_it = True
+    except VideoDecodeError as e:
+        assert "imageio_test.webm" in str(e)
+        decord_reads_it = False
+    results = TRANSFORMS.build(dict(type="DecordInit"))(dict(filename=path, start_index=0))
+    assert results["video_backend"] == ("decord" if decord_reads_it else "pyav")
+    row = read_manifest(shared_dir / "data" / "videos")["real/imageio_test.webm"]
+    assert results["total_frames"] == expected_frames(row)
