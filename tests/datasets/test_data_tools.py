@@ -216,6 +216,27 @@ def test_build_file_list_with_a_label_map(class_tree, tmp_path, capsys):
     assert not (tmp_path / "label_map.txt").exists()
 
 
+def test_build_file_list_class_folders_with_spaces(video_dir, tmp_path, capsys):
+    """Kinetics-style folders with spaces: tab-separated lists that VideoDataset reads with
+    delimiter='\\t'; --delimiter space refuses (the list would not parse) naming the path."""
+    main = tool_main("build_file_list.py")
+    root = tmp_path / "videos"
+    for folder, name in (("playing guitar", "clip one.mp4"), ("running", "r.mp4")):
+        (root / folder).mkdir(parents=True)
+        shutil.copy(video_dir / "v30.mkv", root / folder / name)
+    assert main([str(root), "--out-dir", str(tmp_path / "lists")]) == 0
+    out = capsys.readouterr().out
+    assert "delimiter='\\t'" in out
+    list_file = tmp_path / "lists" / "dataset_train_list_videos.txt"
+    assert lines_of(list_file) == ["playing guitar/clip one.mp4\t0", "running/r.mp4\t1"]
+    ds = VideoDataset(ann_file=str(list_file), data_prefix=dict(video=str(root)), delimiter="\t")
+    assert [Path(ds.get_data_info(i)["filename"]) for i in range(2)] == [
+        root / "playing guitar" / "clip one.mp4", root / "running" / "r.mp4"]
+    with pytest.raises(SystemExit, match="'playing guitar/clip one.mp4' holds whitespace"):
+        main([str(root), "--out-dir", str(tmp_path / "other"), "--delimiter", "space"])
+    assert not (tmp_path / "other").exists()
+
+
 # --------------------------------------------------------------------------- Kinetics csv
 def test_kinetics_csv(cli):
     out, w = stdout_of(cli, "kinetics"), cli[1]

@@ -13,7 +13,10 @@ Output (``--out-dir``)::
     label_map.txt                      class names, line i = label i (unless --label-map is given)
 
 Classes are the sorted sub-folder names, or the names of ``--label-map`` (a folder may spell a
-class with underscores instead of spaces). The split is stratified: in every class, a seeded
+class with underscores instead of spaces). Fields are separated by one space; when a path holds
+whitespace (e.g. Kinetics' ``playing guitar/``) they are separated by a tab instead
+(``--delimiter auto``, the default), and the dataset then needs ``delimiter='\t'`` in the config
+(printed). The split is stratified: in every class, a seeded
 shuffle puts ``round(val_ratio * n)`` items in val. Prints the counts and the SHA-256 of every
 file written.
 
@@ -44,7 +47,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--label-map", default=None, help="class-name file fixing the label order")
     parser.add_argument("--extensions", default=",".join(VIDEO_EXTENSIONS), help="video file extensions")
     parser.add_argument("--frame-ext", default=".jpg", help="frame image extension for rawframes (default .jpg)")
+    parser.add_argument("--delimiter", choices=("auto", "space", "tab"), default="auto",
+                        help="field separator: auto (tab only when a path holds whitespace), space or tab")
     return parser.parse_args(argv)
+
+
+def choose_delimiter(choice: str, paths: Sequence[str]) -> str:
+    """The field separator for ``choice`` given the entries' paths.
+
+    Raises:
+        SystemExit: ``space`` was asked for but a path holds whitespace (the list would not parse).
+    """
+    spaced = next((p for p in paths if len(p.split()) != 1), None)
+    if choice == "tab" or (choice == "auto" and spaced is not None):
+        return "\t"
+    if spaced is not None:
+        raise SystemExit(f"error: path {spaced!r} holds whitespace: a space-separated list would not parse; "
+                         "use --delimiter tab (or auto), or rename the folders")
+    return " "
 
 
 def class_folders(root: str, label_map: Optional[str]) -> Tuple[List[str], Dict[str, int]]:
@@ -65,19 +85,20 @@ def class_folders(root: str, label_map: Optional[str]) -> Tuple[List[str], Dict[
     return names, {f: index[f] for f in folders}
 
 
-def collect_items(root: str, folder: str, fmt: str, extensions: Tuple[str, ...], frame_ext: str) -> List[str]:
-    """Entries of one class folder, as list-file lines without the label."""
+def collect_items(root: str, folder: str, fmt: str, extensions: Tuple[str, ...],
+                  frame_ext: str) -> List[Tuple[str, ...]]:
+    """Entries of one class folder: ``(path,)`` for videos, ``(path, num_frames)`` for rawframes."""
     base = os.path.join(root, folder)
     items = []
     for name in sorted(os.listdir(base)):
         path = os.path.join(base, name)
         if fmt == "videos":
             if os.path.isfile(path) and name.lower().endswith(extensions):
-                items.append(f"{folder}/{name}")
+                items.append((f"{folder}/{name}",))
         elif os.path.isdir(path):
             count = sum(1 for f in os.listdir(path) if f.lower().endswith(frame_ext))
             if count:
-                items.append(f"{folder}/{name} {count}")
+                items.append((f"{folder}/{name}", str(count)))
     return items
 
 
@@ -90,20 +111,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     extensions = tuple(e.strip().lower() for e in args.extensions.split(",") if e.strip())
     names, labels = class_folders(args.root, args.label_map)
     rng = random.Random(args.seed)
-    train: List[str] = []
-    val: List[str] = []
+    train: List[Tuple[str, ...]] = []
+    val: List[Tuple[str, ...]] = []
     for folder in sorted(labels):
         items = collect_items(args.root, folder, args.format, extensions, args.frame_ext)
         rng.shuffle(items)
         num_val = int(round(args.val_ratio * len(items)))
-        val += [f"{it} {labels[folder]}" for it in sorted(items[:num_val])]
-        train += [f"{it} {labels[folder]}" for it in sorted(items[num_val:])]
+        val += [(*it, str(labels[folder])) for it in sorted(items[:num_val])]
+        train += [(*it, str(labels[folder])) for it in sorted(items[num_val:])]
     if not train and not val:
         raise SystemExit(f"error: no {args.format} found under {args.root!r}")
+    sep = choose_delimiter(args.delimiter, [entry[0] for entry in train + val])
     os.makedirs(args.out_dir, exist_ok=True)
-    outputs = [(f"{args.prefix}_train_list_{args.format}.txt", train)]
+    outputs = [(f"{args.prefix}_train_list_{args.format}.txt", [sep.join(e) for e in train])]
     if args.val_ratio > 0:
-        outputs.append((f"{args.prefix}_val_list_{args.format}.txt", val))
+        outputs.append((f"{args.prefix}_val_list_{args.format}.txt", [sep.join(e) for e in val]))
     if args.label_map is None:
         outputs.append(("label_map.txt", names))
     print(f"{len(names)} classes, {len(train)} train and {len(val)} val {args.format} (seed {args.seed})")
@@ -111,6 +133,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         path = os.path.join(args.out_dir, name)
         digest = write_list_file(path, lines)
         print(f"wrote {path}: {len(lines)} lines, sha256 {digest}")
+    if sep == "\t":
+        print("fields are tab-separated (paths hold spaces): set delimiter='\\t' in the dataset config, e.g. "
+              "train_dataloader.dataset.delimiter='\\t'")
     return 0
 
 
