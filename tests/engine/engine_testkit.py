@@ -251,3 +251,134 @@ def python_tool(script: str, *args: str) -> List[str]:
 def load_state(path: Path) -> Dict[str, torch.Tensor]:
     """The model weights of a checkpoint written by the Runner."""
     return torch.load(str(path), map_location="cpu", weights_only=True)["state_dict"]
+
+
+# ------------------------------------------------------------------------------ launching and reading a run
+def dist_tool(script: str, *args: str, nproc: int = 1, timeout: float = 240,
+              env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+    """``bash tools/<script> ...`` (``dist_train.sh CONFIG NPROC ...`` or ``dist_test.sh CONFIG CKPT NPROC ...``):
+    ``nproc`` is inserted where the script expects it (after the config, or after the checkpoint)."""
+    args = list(args)
+    where = 2 if script == "dist_test.sh" else 1
+    args.insert(where, str(nproc))
+    return run_tool(["bash", str(REPO_ROOT / "tools" / script), *args], timeout=timeout, env=env)
+
+
+def output(proc: subprocess.CompletedProcess) -> str:
+    """stdout and stderr of a finished tool run."""
+    return (proc.stdout or "") + (proc.stderr or "")
+
+
+def describe(proc: subprocess.CompletedProcess, limit: int = 6000) -> str:
+    """The exit code and the end of the output, for assertion messages."""
+    return f"exit code {proc.returncode}\n{output(proc)[-limit:]}"
+
+
+def run_dirs(work_dir: Path) -> List[Path]:
+    """The per-run folders (``<timestamp>/``) mmengine wrote under a work dir, oldest first."""
+    return sorted(p for p in Path(work_dir).iterdir() if p.is_dir() and (p / "vis_data").is_dir())
+
+
+def read_logs(work_dir: Path) -> str:
+    """The text logs (``<timestamp>/<timestamp>.log``) of every run in a work dir, oldest first."""
+    return "".join((d / f"{d.name}.log").read_text() for d in run_dirs(work_dir) if (d / f"{d.name}.log").is_file())
+
+
+def read_scalars(work_dir: Path) -> List[dict]:
+    """Every record of the runs' ``vis_data/scalars.json`` (LocalVisBackend), oldest first."""
+    import json
+
+    records = []
+    for d in run_dirs(work_dir):
+        path = d / "vis_data" / "scalars.json"
+        if path.is_file():
+            records += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return records
+
+
+def tensorboard_scalars(work_dir: Path) -> Dict[str, List[float]]:
+    """``{tag: [values in step order]}`` read back from the TensorBoard event files of a work dir."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    found: Dict[str, List[float]] = {}
+    for events in sorted(Path(work_dir).glob("*/vis_data/events.out.tfevents.*")):
+        acc = EventAccumulator(str(events), size_guidance={"scalars": 0})
+        acc.Reload()
+        for tag in acc.Tags()["scalars"]:
+            found.setdefault(tag, []).extend(e.value for e in acc.Scalars(tag))
+    return found
+
+
+def load_checkpoint_file(path: Path) -> dict:
+    """A whole Runner checkpoint (``weights_only`` load with the project's allow-list)."""
+    from mmaction.engine.runner import register_checkpoint_safe_globals
+
+    register_checkpoint_safe_globals()
+    return torch.load(str(path), map_location="cpu", weights_only=True)
+
+
+def parse_metric_line(text: str, marker: str) -> Dict[str, float]:
+    """The metrics of the last log line containing ``marker`` and ``key=value`` pairs, e.g. the
+    ``test (last weights): acc/top1=0.5000, ...`` line of tools/train.py."""
+    import re
+
+    lines = [line for line in text.splitlines() if marker in line and "=" in line]
+    if not lines:
+        raise AssertionError(f"no line with {marker!r} in the output")
+    pairs = re.findall(r"([\w/]+)=([-+\d.eE]+|nan|inf)", lines[-1].split(marker, 1)[1])
+    return {k: float(v) for k, v in pairs}
+
+
+def tensors_in(obj, prefix: str = "") -> Dict[str, torch.Tensor]:
+    """Every tensor of a nested dict/list (e.g. an optimizer state), keyed by its path."""
+    found: Dict[str, torch.Tensor] = {}
+    if isinstance(obj, torch.Tensor):
+        found[prefix] = obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            found.update(tensors_in(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            found.update(tensors_in(value, f"{prefix}.{i}" if prefix else str(i)))
+    return found
+
+
+def tensor_differences(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor], atol: float = 0.0) -> List[str]:
+    """Keys missing on one side and tensors that differ by more than ``atol`` (``0``: bit-exact)."""
+    problems = [f"only in the first: {k}" for k in sorted(set(a) - set(b))]
+    problems += [f"only in the second: {k}" for k in sorted(set(b) - set(a))]
+    for key in sorted(set(a) & set(b)):
+        x, y = a[key], b[key]
+        if x.shape != y.shape or x.dtype != y.dtype:
+            problems.append(f"{key}: {tuple(x.shape)} {x.dtype} vs {tuple(y.shape)} {y.dtype}")
+        elif atol == 0.0 and not torch.equal(x, y):
+            problems.append(f"{key}: max |diff| {(x.double() - y.double()).abs().max().item():.3g}")
+        elif atol > 0.0 and not torch.allclose(x.double(), y.double(), rtol=0.0, atol=atol):
+            problems.append(f"{key}: max |diff| {(x.double() - y.double()).abs().max().item():.3g} > {atol}")
+    return problems
+
+
+def dist_train_nodes(*args: str, nnodes: int = 2, nproc_per_node: int = 1,
+                     timeout: float = 240) -> List[subprocess.CompletedProcess]:
+    """``bash tools/dist_train.sh CONFIG NPROC ...`` once per "node", all on this machine, with
+    ``NNODES``/``NODE_RANK``/``MASTER_ADDR``/``PORT`` set as on a real multi-node job. Returns the
+    finished processes, node 0 first."""
+    args = list(args)
+    args.insert(1, str(nproc_per_node))
+    port = str(free_port())
+    procs = []
+    for node in range(nnodes):
+        env = tool_env({"NNODES": str(nnodes), "NODE_RANK": str(node), "MASTER_ADDR": "127.0.0.1", "PORT": port})
+        procs.append(subprocess.Popen(["bash", str(REPO_ROOT / "tools" / "dist_train.sh"), *args], cwd=str(REPO_ROOT),
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    done = []
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return done

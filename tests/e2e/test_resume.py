@@ -1,0 +1,87 @@
+"""A run SIGKILLed after epoch 1 of 3 and restarted with ``--resume`` ends with exactly the weights
+(and optimizer state) of an uninterrupted run with the same seed: model, optimizer, scheduler,
+epoch/iteration, sampler epoch and every rank's random generator states come back from the
+checkpoint, and validation does not shift the training's random stream.
+
+Bit-exact (tolerance 0): on the CPU with ``--deterministic`` and ``num_workers=0`` both runs do
+the same floating-point operations in the same order. The tiny config keeps drop_path (0.1),
+dropout (0.5) and random flips on, so the random stream really has to be restored.
+"""
+
+import pytest
+
+from tests.e2e.conftest import KILL_AFTER_EPOCH_1, SEED
+from tests.engine.engine_testkit import (
+    describe,
+    dist_tool,
+    load_checkpoint_file,
+    output,
+    read_logs,
+    tensor_differences,
+    tensors_in,
+)
+
+pytestmark = pytest.mark.slow
+
+EPOCHS = 3
+FLAGS = ("--validate", "--seed", SEED, "--deterministic")
+
+
+def _kill_and_resume(cfg, work_dir, nproc):
+    # the same command twice, as a job script that always passes --resume (e.g. after preemption):
+    # the first start finds no checkpoint and trains from scratch until it is killed
+    killed = dist_tool("dist_train.sh", str(cfg), *FLAGS, "--resume", "--cfg-options", f"work_dir={work_dir}",
+                       nproc=nproc)
+    assert killed.returncode != 0, "the kill hook did not fire\n" + describe(killed)
+    assert "--resume: no complete checkpoint in" in output(killed), describe(killed)
+    assert "training starts from scratch" in output(killed)
+    assert (work_dir / "epoch_1.pth").is_file(), describe(killed)
+    assert not (work_dir / "epoch_2.pth").exists(), "the run went on after the kill"
+    resumed = dist_tool("dist_train.sh", str(cfg), *FLAGS, "--resume", "--cfg-options", f"work_dir={work_dir}",
+                        nproc=nproc)
+    assert resumed.returncode == 0, describe(resumed)
+    text = output(resumed) + read_logs(work_dir)
+    assert f"--resume: continuing from {work_dir / 'epoch_1.pth'}" in text
+    assert "RNGStateHook: random generator states restored from the checkpoint" in text
+    assert "Epoch(train) [1]" not in output(resumed), "the resumed run trained epoch 1 again"
+    return resumed
+
+
+def _assert_same_final_state(reference, resumed):
+    ref = load_checkpoint_file(reference)
+    new = load_checkpoint_file(resumed)
+    assert (new["meta"]["epoch"], new["meta"]["iter"]) == (ref["meta"]["epoch"], ref["meta"]["iter"])
+    problems = tensor_differences(ref["state_dict"], new["state_dict"], atol=0.0)
+    assert not problems, "final weights differ:\n" + "\n".join(problems)
+    problems = tensor_differences(tensors_in(ref["optimizer"]), tensors_in(new["optimizer"]), atol=0.0)
+    assert not problems, "final optimizer states differ:\n" + "\n".join(problems)
+    assert ref["param_schedulers"] == new["param_schedulers"]
+
+
+def test_resume_after_kill_matches_uninterrupted_run_1_process(make_config, tmp_path):
+    cfg = make_config("tiny_3e_1p", max_epochs=EPOCHS)
+    kill_cfg = make_config("tiny_3e_1p_kill", max_epochs=EPOCHS, extra=KILL_AFTER_EPOCH_1)
+    reference = dist_tool("dist_train.sh", str(cfg), *FLAGS, "--cfg-options", f"work_dir={tmp_path / 'ref'}",
+                          nproc=1)
+    assert reference.returncode == 0, describe(reference)
+    _kill_and_resume(kill_cfg, tmp_path / "killed", nproc=1)
+    _assert_same_final_state(tmp_path / "ref" / f"epoch_{EPOCHS}.pth", tmp_path / "killed" / f"epoch_{EPOCHS}.pth")
+
+
+def test_resume_after_kill_matches_uninterrupted_run_2_processes(dist_run, make_config, tmp_path):
+    # reference: the session's uninterrupted 2-process run (same seed, --deterministic; its extra
+    # --test-last only runs after the last checkpoint)
+    assert dist_run.proc.returncode == 0, describe(dist_run.proc)
+    kill_cfg = make_config("tiny_3e_2p_kill", max_epochs=EPOCHS, extra=KILL_AFTER_EPOCH_1)
+    _kill_and_resume(kill_cfg, tmp_path / "killed", nproc=2)
+    _assert_same_final_state(dist_run.work_dir / f"epoch_{EPOCHS}.pth", tmp_path / "killed" / f"epoch_{EPOCHS}.pth")
+
+
+def test_resume_from_missing_file_is_one_error_line(make_config, tmp_path):
+    cfg = make_config("tiny_1e", max_epochs=1)
+    proc = dist_tool("dist_train.sh", str(cfg), "--resume-from", str(tmp_path / "nope.pth"), "--cfg-options",
+                     f"work_dir={tmp_path / 'w'}", nproc=1)
+    assert proc.returncode == 2, describe(proc)
+    assert proc.stderr.strip().splitlines() == [
+        f"error: --resume-from {tmp_path / 'nope.pth'}: no such file, or not a complete checkpoint"]
+    assert not (tmp_path / "w").exists()
