@@ -1,10 +1,14 @@
-"""Shared fixtures: the optional ../shared data folder, and a registered mmaction scope."""
+"""Shared fixtures: the optional ../shared data folder, a registered mmaction scope, and the
+messages logged on mmengine's logger during a test (``mm_log``)."""
 
+import logging
 import os
 from pathlib import Path
+from typing import List
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("AIM_SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -30,3 +34,22 @@ def _register_mmaction():
     from mmaction.utils import register_all_modules
 
     register_all_modules(init_default_scope=True)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def mm_log():
+    """Messages logged on mmengine's current logger during the test (a list of str)."""
+    logger = MMLogger.get_current_instance()
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    yield handler.messages
+    logger.removeHandler(handler)

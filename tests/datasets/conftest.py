@@ -1,13 +1,10 @@
 """Fixtures of the data-pipeline tests: small videos written once per session."""
 
-import logging
 from pathlib import Path
-from typing import List
 
 import av
 import numpy as np
 import pytest
-from mmengine.logging import MMLogger
 
 from .video_factory import write_video
 
@@ -62,21 +59,3 @@ def broken_dir(tmp_path_factory) -> Path:
             container.mux(packet)
     return root
 
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.messages: List[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def mm_log() -> List[str]:
-    """Messages logged on mmengine's current logger during the test."""
-    logger = MMLogger.get_current_instance()
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    yield handler.messages
-    logger.removeHandler(handler)
