@@ -13,7 +13,6 @@ error). See docs/training.md.
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
@@ -26,9 +25,11 @@ from mmaction.apis.train_utils import (
     build_runner,
     default_work_dir,
     finalize_config,
+    format_metrics,
     load_config,
     prepare_config_assets,
     report_error_and_exit,
+    run_main_and_exit,
 )
 from mmaction.engine.runner import ConfigError, destroy_distributed, init_distributed
 from mmaction.engine.runner.distributed import LAUNCHERS
@@ -113,7 +114,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         load_model_checkpoint(model, args.checkpoint, strict=True)
         runner._has_loaded = True
         metrics = runner.test()
-        summary = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+        summary = format_metrics(metrics)
         print_log(f"test {args.checkpoint}: {summary}", logger="current")
     except USER_INPUT_ERRORS as exc:  # a bad list file: one line, no traceback
         report_error_and_exit(exc)
@@ -123,12 +124,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_code = main()
-    # Free the Runner (it lives in reference cycles) and with it the DDP model, its process group
-    # and gloo's worker threads now, while the interpreter is fully alive. Left to interpreter
-    # shutdown, a worker thread that still needs the GIL makes the process abort at exit
-    # ("terminate called without an active exception", SIGABRT) after a successful run.
-    import gc
-
-    gc.collect()
-    sys.exit(exit_code)
+    run_main_and_exit(main)

@@ -17,7 +17,6 @@ import argparse
 import logging
 import os
 import os.path as osp
-import sys
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
@@ -31,9 +30,11 @@ from mmaction.apis.train_utils import (
     check_test_list,
     default_work_dir,
     finalize_config,
+    format_metrics,
     load_config,
     prepare_config_assets,
     report_error_and_exit,
+    run_main_and_exit,
 )
 from mmaction.engine.runner import (
     ConfigError,
@@ -152,7 +153,7 @@ def run_test(runner, checkpoint: Optional[str], label: str) -> dict:
         runner.load_checkpoint(checkpoint)
     runner._has_loaded = True  # keep these weights: do not reload load_from/resume
     metrics = runner.test()
-    summary = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+    summary = format_metrics(metrics)
     print_log(f"test ({label}): {summary}", logger="current")
     return metrics
 
@@ -192,12 +193,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_code = main()
-    # Free the Runner (it lives in reference cycles) and with it the DDP model, its process group
-    # and gloo's worker threads now, while the interpreter is fully alive. Left to interpreter
-    # shutdown, a worker thread that still needs the GIL makes the process abort at exit
-    # ("terminate called without an active exception", SIGABRT) after a successful run.
-    import gc
-
-    gc.collect()
-    sys.exit(exit_code)
+    run_main_and_exit(main)

@@ -2,11 +2,12 @@
 command-line options, setting up distributed runs and building the Runner."""
 
 import copy
+import gc
 import os
 import os.path as osp
 import sys
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
@@ -141,3 +142,21 @@ def report_error_and_exit(exc: BaseException, code: int = 2, other_ranks_wait_s:
     prefix = "" if rank == "0" else f"[rank {rank}] "
     print(f"{prefix}error: {exc}", file=sys.stderr, flush=True)
     sys.exit(code)
+
+
+def format_metrics(metrics: Dict[str, Any]) -> str:
+    """``'acc/top1=0.8125, acc/top5=1.0000, ...'``: floats with 4 decimals, the rest as they are."""
+    return ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+
+
+def run_main_and_exit(main: Callable[[], int]) -> None:
+    """Runs a tool's ``main()`` and exits with its code, after freeing what the run left behind.
+
+    The Runner lives in reference cycles, and with it the DDP model, its process group and
+    gloo's worker threads. Left to interpreter shutdown, a worker thread that still needs the GIL
+    makes the process abort at exit ("terminate called without an active exception", SIGABRT)
+    after a successful run; collecting them while the interpreter is fully alive avoids that.
+    """
+    exit_code = main()
+    gc.collect()
+    sys.exit(exit_code)
