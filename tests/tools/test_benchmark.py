@@ -27,6 +27,8 @@ def test_benchmark_model_modes(tiny_run, load_tool, capsys, mode, amp):
     for key in ("step_s", "clips_per_s", "peak_mem_mb", "tflops", "matmul_peak_tflops"):
         assert isinstance(result[key], float) and math.isfinite(result[key]) and result[key] > 0, (key, result[key])
     assert result["step_s"] < 30
+    # what a step adds to the model's standing state: non-negative, part of the process's peak
+    assert 0.0 <= result["step_mem_mb"] <= result["peak_mem_mb"]
 
     # the work of one step, from the counter get_flops.py uses
     flops = run_json(load_tool, capsys, GET_FLOPS, str(tiny_run.config))

@@ -9,7 +9,9 @@ Modes:
 
 Reported (``--json`` prints one object): ``step_s`` (median over ``--iters`` timed steps after
 ``--warmup``), ``clips_per_s``, ``peak_mem_mb`` (GPU: ``torch.cuda.max_memory_allocated``; CPU:
-the process's peak RSS), ``tflops`` — the achieved arithmetic rate, in the hardware convention of
+the process's peak RSS), ``step_mem_mb`` (what a step adds to what the model holds between
+steps: the peak minus the memory after the weights' autocast copies and the optimizer state
+exist — activations, gradients and workspaces), ``tflops`` — the achieved arithmetic rate, in the hardware convention of
 2 FLOPs per multiply-add, of the multiply-adds the step really did (counted once with
 FlopCounterMode under the math attention kernel, backward included: the same counter as
 ``get_flops.py``, whose README-style numbers are the multiply-adds, reported here as
@@ -35,7 +37,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -78,6 +80,18 @@ def peak_memory_mb(device: torch.device) -> float:
         return torch.cuda.max_memory_allocated(device) / 2**20
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+
+
+def current_memory_mb(device: torch.device) -> float:
+    """GPU: memory allocated by torch now; CPU: the process's resident set now."""
+    if device.type == "cuda":
+        return torch.cuda.memory_allocated(device) / 2**20
+    try:
+        with open("/proc/self/statm") as f:
+            resident_pages = int(f.read().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):  # not Linux: fall back to the peak so far
+        return peak_memory_mb(device)
 
 
 def matmul_peak_tflops(device: torch.device, dtype: torch.dtype, size: int, repeats: int = 3) -> float:
@@ -140,8 +154,15 @@ def random_batch(cfg: Config, split: str, batch_size: int, seed: int = 0) -> Dic
     return dict(inputs=inputs, data_samples=samples)
 
 
-def make_train_step(model: torch.nn.Module, data: dict, device: torch.device, amp: str) -> Callable[[], float]:
-    """One optimisation step of the tunable parameters (AdamW; GradScaler for fp16 on GPU)."""
+def make_train_step(model: torch.nn.Module, data: dict, device: torch.device,
+                    amp: str) -> Tuple[Callable[[], float], Callable[[], None]]:
+    """One optimisation step of the tunable parameters (AdamW; GradScaler for fp16 on GPU).
+
+    Returns:
+        ``(step, prime)``: ``prime()`` creates what the model keeps between steps (the cached
+        autocast copies of frozen weights, AdamW's moments) without holding any activations, so
+        that memory measured after it is the state and memory added by a step is the step's.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("the model has no trainable parameters: nothing to benchmark in train mode")
@@ -164,18 +185,35 @@ def make_train_step(model: torch.nn.Module, data: dict, device: torch.device, am
         optimizer.zero_grad(set_to_none=True)
         return float(loss.detach())
 
-    return step
+    def prime() -> None:
+        prime_frozen_casts(model, data, device, amp)
+        for param in params:  # AdamW allocates its moments at the first step
+            param.grad = torch.zeros_like(param)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step, prime
 
 
-def make_test_step(model: torch.nn.Module, data: dict, device: torch.device, amp: str) -> Callable[[], object]:
-    """One ``test_step`` (preprocess, every view, view averaging)."""
+def prime_frozen_casts(model: torch.nn.Module, data: dict, device: torch.device, amp: str) -> None:
+    """A no-grad forward of one frame of one view: fills the autocast-copy caches of frozen weights
+    while holding next to no activations."""
+    first = data["inputs"][0][:1, :, :1]
+    with torch.no_grad(), autocast_context(device, amp):
+        batch = model.data_preprocessor(dict(inputs=[first], data_samples=data["data_samples"][:1]), False)
+        model.extract_feat(batch["inputs"].flatten(0, 1))  # (1, V=1, C, T=1, H, W) -> (1, C, 1, H, W)
+
+
+def make_test_step(model: torch.nn.Module, data: dict, device: torch.device,
+                   amp: str) -> Tuple[Callable[[], object], Callable[[], None]]:
+    """One ``test_step`` (preprocess, every view, view averaging); ``prime`` as in :func:`make_train_step`."""
     model.eval()
 
     def step() -> object:
         with autocast_context(device, amp):
             return model.test_step(data)
 
-    return step
+    return step, lambda: prime_frozen_casts(model, data, device, amp)
 
 
 def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup: int, amp: str,
@@ -185,11 +223,16 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
     model = build_model(cfg, device)
     split = "train" if mode == "train" else "test"
     data = random_batch(cfg, split, batch_size)
-    step = (make_train_step if mode == "train" else make_test_step)(model, data, device, amp)
-    step()  # first call: allocations, kernel selection
-    macs = count_macs(step)  # one more real step, counted (forward + backward + update)
+    step, prime = (make_train_step if mode == "train" else make_test_step)(model, data, device, amp)
+    prime()
     reset_peak_memory(device)
+    state_mb = current_memory_mb(device)  # weights and their casts, optimizer state, batch, libraries
+    step()  # first call: allocations, kernel selection
     times = time_steps(step, iters, warmup, device)
+    # Read before counting (the counter runs a step on the math attention kernel, which holds whole
+    # attention matrices) and before the matmul measurement allocates its matrices.
+    peak_mb = peak_memory_mb(device)
+    macs = count_macs(step)  # one more real step, counted (forward + backward + update)
     step_s = statistics.median(times)
     peak = matmul_peak_tflops(device, AMP_DTYPES[amp], matmul_size)
     tflops = 2 * macs / step_s / 1e12
@@ -202,7 +245,8 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
         step_s_min=min(times),
         clips_per_s=clips / step_s,
         videos_per_s=batch_size / step_s,
-        peak_mem_mb=peak_memory_mb(device),
+        peak_mem_mb=peak_mb,
+        step_mem_mb=peak_mb - state_mb,
         step_gmacs=macs / 1e9,
         tflops=tflops,
         matmul_peak_tflops=peak,
