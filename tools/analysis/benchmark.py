@@ -79,19 +79,26 @@ def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    peak = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    # the kernel updates the high-water mark lazily: it can trail the resident set of this moment
+    return max(peak, _resident_mb())
 
 
 def current_memory_mb(device: torch.device) -> float:
     """GPU: memory allocated by torch now; CPU: the process's resident set now."""
     if device.type == "cuda":
         return torch.cuda.memory_allocated(device) / 2**20
+    return _resident_mb()
+
+
+def _resident_mb() -> float:
+    """The process's resident set now (Linux ``/proc/self/statm``); 0 where that is not readable."""
     try:
         with open("/proc/self/statm") as f:
             resident_pages = int(f.read().split()[1])
         return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):  # not Linux: fall back to the peak so far
-        return peak_memory_mb(device)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def matmul_peak_tflops(device: torch.device, dtype: torch.dtype, size: int, repeats: int = 3) -> float:
@@ -246,7 +253,7 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
         clips_per_s=clips / step_s,
         videos_per_s=batch_size / step_s,
         peak_mem_mb=peak_mb,
-        step_mem_mb=peak_mb - state_mb,
+        step_mem_mb=max(0.0, peak_mb - state_mb),
         step_gmacs=macs / 1e9,
         tflops=tflops,
         matmul_peak_tflops=peak,
