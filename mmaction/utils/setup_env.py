@@ -7,12 +7,17 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Imports every sub-package so that its classes land in the registries.
+    """Imports every sub-package so that its classes land in the registries, and mmengine's
+    runner, whose loops, hooks, optimizer wrappers and schedulers configs name as well
+    (``EpochBasedTrainLoop``, ``LoggerHook`` ...; they reach our child registries through their
+    parents).
 
     Args:
         init_default_scope: also make ``'mmaction'`` mmengine's default scope, so
             ``type='VideoDataset'`` in a config resolves to our class.
     """
+    import mmengine.runner  # noqa: F401
+
     import mmaction.datasets  # noqa: F401
     import mmaction.engine  # noqa: F401
     import mmaction.evaluation  # noqa: F401
