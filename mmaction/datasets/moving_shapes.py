@@ -1,23 +1,30 @@
 """Generates the CPU demo dataset: short H.264 videos whose class needs temporal order.
 
-Every video shows one textured object (circle, square, triangle or cross) gliding in a
-straight line over a static textured background. The class is the direction of motion:
-``moving left``, ``moving right``, ``moving up``, ``moving down``. Start positions are drawn
-so that the object's position in any single frame has the same distribution for every class,
-and the shape, texture, colours, size, speed and background are random per video: a single
-frame, or the average over frames, says nothing about the class. Only the order of the frames
-does — the AIM story in miniature (a frozen image model needs temporal adaptation).
+Every video shows one bright, solid-coloured object (circle, square, triangle or cross) gliding
+in a straight line over a static, darker background (a smooth colour field with pixel noise). The class is
+the direction of motion: ``moving left``, ``moving right``, ``moving up``, ``moving down``.
+Start positions are drawn so that the object's position in any single frame has the same
+distribution for every class, and the shape, colour, size, speed and background are random
+per video: a single frame says nothing about the class. A model that ignores the order of the
+frames (e.g. one that averages per-frame features) cannot tell a motion from its reverse, so it
+can at best tell horizontal from vertical motion (50 % on these four classes). Only the order of
+the frames tells the classes apart: the AIM story in miniature (a frozen image model needs
+temporal adaptation).
 
-The same generator also yields a single-frame image task (classify the object's shape) that
-``tools/misc/pretrain_demo_backbone.py`` uses to pre-train the tiny CLIP-layout ViT.
+The same generator also yields a single-frame image task that
+``mmaction.apis.image_pretrain`` (``tools/misc/pretrain_demo_backbone.py``) uses to pre-train
+the tiny CLIP-layout ViT: name the shape and the image quadrant its centre lies in
+(16 classes, e.g. ``triangle, top left``). An image model that knows *what* is *where*
+is what the video task builds on.
 
 Output (under ``--out``, default ``data/demo``)::
 
     label_map.txt                      one class name per line (line i = label i)
     {train,val,test}_list_videos.txt   MMAction2 format: ``train/moving_left_0000.mp4 0``
     {train,val,test}/*.mp4             H.264 (yuv420p), ``--size`` x ``--size``, ``--frames`` frames
-    images_{train,val}.npz             pretraining images: ``images`` (N, H, W, 3) uint8, ``labels`` (N,)
-    shape_map.txt                      the image task's class names
+    images_{train,val}.npz             pre-training images: ``images`` (N, H, W, 3) uint8,
+                                       ``labels`` (N,) image-task class, ``centres`` (N, 2) x, y in pixels
+    image_label_map.txt                the image task's 16 class names
     dataset_info.json                  generation parameters and SHA-256 of every list file
 
 Everything is a deterministic function of ``--seed`` and the sizes. The folder is written
@@ -45,9 +52,12 @@ CLASSES: Tuple[str, ...] = ("moving left", "moving right", "moving up", "moving 
 # unit motion vector (dx, dy) of every class, image coordinates (y grows downwards)
 DIRECTIONS: Tuple[Tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 SHAPES: Tuple[str, ...] = ("circle", "square", "triangle", "cross")
+QUADRANTS: Tuple[str, ...] = ("top left", "top right", "bottom left", "bottom right")
+#: The image task's classes: label = shape index * 4 + quadrant index.
+IMAGE_CLASSES: Tuple[str, ...] = tuple(f"{s}, {q}" for s in SHAPES for q in QUADRANTS)
 SPLITS: Tuple[str, ...] = ("train", "val", "test")
 INFO_FILE = "dataset_info.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -56,23 +66,41 @@ class DemoSpec:
 
     Attributes:
         size: frame height and width in pixels (multiple of 4, >= 24).
-        frames: number of frames per video.
+        frames: number of frames per video (>= 2).
         fps: frame rate written into the container.
         num_train: training videos (spread evenly over the classes).
         num_val: validation videos.
         num_test: test videos.
-        num_images: pretraining images for the train split (val gets a fifth of it).
+        num_images: pre-training images for the train split (val gets a fifth of it).
         seed: master seed.
+
+    Raises:
+        ValueError: naming the field, for sizes the generator cannot make.
     """
 
     size: int = 48
     frames: int = 16
     fps: int = 8
-    num_train: int = 400
-    num_val: int = 80
-    num_test: int = 80
-    num_images: int = 2000
+    num_train: int = 2000
+    num_val: int = 200
+    num_test: int = 200
+    num_images: int = 8000
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for key in ("size", "frames", "fps", "num_train", "num_val", "num_test", "num_images", "seed"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{key} must be an integer, got {value!r}")
+        if self.size < 24 or self.size % 4:
+            raise ValueError(f"size must be a multiple of 4 and >= 24, got {self.size}")
+        if self.frames < 2:
+            raise ValueError(f"frames must be >= 2, got {self.frames}")
+        if self.fps < 1:
+            raise ValueError(f"fps must be >= 1, got {self.fps}")
+        for key in ("num_train", "num_val", "num_test", "num_images"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must be >= 0, got {getattr(self, key)}")
 
     def num_videos(self, split: str) -> int:
         return {"train": self.num_train, "val": self.num_val, "test": self.num_test}[split]
@@ -95,12 +123,12 @@ def _smooth_field(rng: np.random.Generator, size: int, grid: int) -> np.ndarray:
 
 
 def make_background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A static background: a muted smooth colour field plus mild pixel noise.
+    """A static background: a muted, fairly dark smooth colour field plus mild pixel noise.
 
     Returns:
         float array (size, size, 3) in [0, 255].
     """
-    base = rng.uniform(70.0, 185.0)
+    base = rng.uniform(40.0, 140.0)
     field = (_smooth_field(rng, size, grid=int(rng.integers(3, 6))) - 127.5) * 0.35
     noise = rng.normal(0.0, 6.0, size=(size, size, 1))
     return np.clip(base + field + noise, 0.0, 255.0)
@@ -116,37 +144,29 @@ class ObjectLook:
 
     shape: int
     radius: float
-    colour_a: Tuple[float, float, float]
-    colour_b: Tuple[float, float, float]
-    stripe_angle: float
-    stripe_period: float
+    colour: Tuple[float, float, float]
 
 
 def random_look(rng: np.random.Generator, size: int, background: np.ndarray,
                 shape: Optional[int] = None) -> ObjectLook:
-    """Draws a random shape, size and two-tone stripe texture that stands out from ``background``.
+    """Draws a random shape, size and colour, brighter than ``background``.
 
-    The object's brightness differs from the background's mean by at least 60 (of 255), so the
-    object is always visible; its hue and stripes are random.
+    The object's brightness (luma) exceeds the background's mean by at least 70 (of 255), so the
+    object always stands out the same way (a tiny ViT learns shapes far more reliably when the
+    contrast never flips sign); its hue is random.
     """
     if shape is None:
         shape = int(rng.integers(len(SHAPES)))
     bg_luma = _luma(background.reshape(-1, 3).mean(axis=0))
-    for _ in range(100):
-        colour = _random_colour(rng)
-        if abs(_luma(colour) - bg_luma) >= 60.0:
-            break
-    else:  # pragma: no cover - practically unreachable
-        colour = np.full(3, 0.0 if bg_luma > 127.5 else 255.0)
-    shade = rng.uniform(0.55, 0.8)
-    darker = colour * shade if _luma(colour) > bg_luma else colour + (255.0 - colour) * (1 - shade)
+    target = rng.uniform(min(bg_luma + 70.0, 250.0), 255.0)
+    colour = _random_colour(rng)
+    luma = _luma(colour)
+    if luma < target:  # mix with white until bright enough (luma is linear in the colour)
+        colour = colour + (255.0 - colour) * (target - luma) / (255.0 - luma)
     return ObjectLook(
         shape=shape,
         radius=float(rng.uniform(0.15, 0.22) * size),
-        colour_a=tuple(float(c) for c in colour),
-        colour_b=tuple(float(c) for c in darker),
-        stripe_angle=float(rng.uniform(0.0, np.pi)),
-        stripe_period=float(rng.uniform(3.0, 6.0) * size / 48.0),
+        colour=tuple(float(c) for c in colour),
     )
 
 
@@ -167,10 +187,9 @@ def _shape_mask(shape: int, u: np.ndarray, v: np.ndarray, r: float) -> np.ndarra
 
 
 def draw_object(canvas: np.ndarray, look: ObjectLook, cx: float, cy: float) -> np.ndarray:
-    """Pastes the textured object centred at ``(cx, cy)`` onto a copy of ``canvas``.
+    """Pastes the object centred at ``(cx, cy)`` onto a copy of ``canvas``.
 
-    The stripe texture is attached to the object (local coordinates), so the object looks
-    identical in every frame and only its position changes.
+    The object looks identical in every frame; only its position changes.
 
     Args:
         canvas: float (H, W, 3) background.
@@ -183,13 +202,9 @@ def draw_object(canvas: np.ndarray, look: ObjectLook, cx: float, cy: float) -> n
     """
     h, w = canvas.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    u, v = xs + 0.5 - cx, ys + 0.5 - cy
-    mask = _shape_mask(look.shape, u, v, look.radius)
-    phase = u * np.cos(look.stripe_angle) + v * np.sin(look.stripe_angle)
-    stripe = (np.floor(phase / look.stripe_period) % 2 == 0)[..., None]
-    texture = np.where(stripe, np.array(look.colour_a), np.array(look.colour_b))
+    mask = _shape_mask(look.shape, xs + 0.5 - cx, ys + 0.5 - cy, look.radius)
     out = canvas.copy()
-    out[mask] = texture[mask]
+    out[mask] = np.array(look.colour)
     return out
 
 
@@ -235,17 +250,30 @@ def render_video(rng: np.random.Generator, label: int, size: int, frames: int) -
     return np.round(video).astype(np.uint8)
 
 
-def render_image(rng: np.random.Generator, shape: int, size: int) -> np.ndarray:
-    """One pretraining image: the same generator, one frame, object of a given shape.
+def quadrant(cx: float, cy: float, size: int) -> int:
+    """Index into ``QUADRANTS`` of the point ``(cx, cy)`` in a ``size`` x ``size`` image."""
+    return 2 * int(cy >= size / 2) + int(cx >= size / 2)
+
+
+def image_label(shape: int, cx: float, cy: float, size: int) -> int:
+    """The image task's class (index into ``IMAGE_CLASSES``) of a shape centred at ``(cx, cy)``."""
+    return shape * len(QUADRANTS) + quadrant(cx, cy, size)
+
+
+def render_image(rng: np.random.Generator, shape: int, size: int) -> Tuple[np.ndarray, Tuple[float, float]]:
+    """One pre-training image: the video generator's look, one frame, a given shape anywhere.
+
+    The centre is uniform over the positions that keep the object inside the image (the
+    positions objects take in the videos).
 
     Returns:
-        uint8 array (size, size, 3), RGB.
+        uint8 array (size, size, 3), RGB, and the object's centre (cx, cy) in pixels.
     """
     background = make_background(rng, size)
     look = random_look(rng, size, background, shape=shape)
     lo, hi = look.radius + 1.0, size - look.radius - 1.0
     cx, cy = rng.uniform(lo, hi, size=2)
-    return np.round(draw_object(background, look, cx, cy)).astype(np.uint8)
+    return np.round(draw_object(background, look, cx, cy)).astype(np.uint8), (float(cx), float(cy))
 
 
 # --------------------------------------------------------------------------- writing
@@ -279,7 +307,9 @@ def write_h264(path: Path, video: np.ndarray, fps: int) -> None:
     """Encodes ``video`` (T, H, W, 3) uint8 RGB as an H.264 mp4 with PyAV.
 
     Own colour conversion and single-threaded x264 with fixed settings keep the bytes
-    reproducible.
+    reproducible. x264's macroblock-tree rate control (``mbtree``) is switched off: with it, the
+    same frames encoded in two processes came out different (up to 15 grey levels after
+    decoding) for about one video in ten.
     """
     import av
 
@@ -289,7 +319,7 @@ def write_h264(path: Path, video: np.ndarray, fps: int) -> None:
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": "12", "preset": "medium", "threads": "1"}
+        stream.options = {"crf": "12", "preset": "medium", "threads": "1", "x264-params": "mbtree=0"}
         stream.codec_context.thread_count = 1
         for frame_rgb in video:
             frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(frame_rgb), format="yuv420p")
@@ -326,17 +356,22 @@ def generate_split(spec: DemoSpec, split: str, root: Path) -> List[Tuple[str, in
     return items
 
 
-def generate_images(spec: DemoSpec, count: int, stream: int) -> Tuple[np.ndarray, np.ndarray]:
-    """The single-frame shape task, balanced over ``SHAPES``.
+def generate_images(spec: DemoSpec, count: int, stream: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The single-frame image task: shapes cycle through ``SHAPES`` (balanced), placed anywhere.
 
     Returns:
-        images uint8 (count, size, size, 3) and labels int64 (count,).
+        images uint8 (count, size, size, 3), labels int64 (count,) indexing ``IMAGE_CLASSES``,
+        centres float32 (count, 2): the object's (cx, cy) in pixels.
     """
-    labels = np.arange(count, dtype=np.int64) % len(SHAPES)
-    images = np.stack(
-        [render_image(_rng(spec, stream, i), int(labels[i]), spec.size) for i in range(count)]
-    ) if count else np.zeros((0, spec.size, spec.size, 3), np.uint8)
-    return images, labels
+    images = np.zeros((count, spec.size, spec.size, 3), np.uint8)
+    labels = np.zeros(count, np.int64)
+    centres = np.zeros((count, 2), np.float32)
+    for i in range(count):
+        shape = i % len(SHAPES)
+        images[i], (cx, cy) = render_image(_rng(spec, stream, i), shape, spec.size)
+        labels[i] = image_label(shape, cx, cy, spec.size)
+        centres[i] = (cx, cy)
+    return images, labels, centres
 
 
 def sha256_file(path: Path) -> str:
@@ -363,7 +398,7 @@ def content_digest(root: Path) -> str:
 
 def _write_dataset(spec: DemoSpec, root: Path) -> Dict[str, object]:
     (root / "label_map.txt").write_text("".join(c + "\n" for c in CLASSES))
-    (root / "shape_map.txt").write_text("".join(s + "\n" for s in SHAPES))
+    (root / "image_label_map.txt").write_text("".join(c + "\n" for c in IMAGE_CLASSES))
     counts: Dict[str, List[int]] = {}
     hashes: Dict[str, str] = {}
     for split in SPLITS:
@@ -373,13 +408,13 @@ def _write_dataset(spec: DemoSpec, root: Path) -> Dict[str, object]:
         counts[split] = [sum(1 for _, lab in items if lab == c) for c in range(len(CLASSES))]
         hashes[list_path.name] = sha256_file(list_path)
     for name, count, stream in (("train", spec.num_images, 10), ("val", spec.num_images // 5, 11)):
-        images, labels = generate_images(spec, count, stream)
-        np.savez_compressed(root / f"images_{name}.npz", images=images, labels=labels)
+        images, labels, centres = generate_images(spec, count, stream)
+        np.savez_compressed(root / f"images_{name}.npz", images=images, labels=labels, centres=centres)
     info = {
         "format_version": FORMAT_VERSION,
         "spec": spec.__dict__,
         "classes": list(CLASSES),
-        "shapes": list(SHAPES),
+        "image_classes": list(IMAGE_CLASSES),
         "counts_per_class": counts,
         "sha256": hashes,
         "content_sha256": content_digest(root),

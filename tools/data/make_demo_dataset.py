@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Generates the CPU demo dataset: short H.264 videos of a textured object moving left, right,
-up or down (the class), plus single-frame images for pre-training the demo's image model.
+up or down (the class), plus single-frame images for pre-training the demo's image model
+(which shape, in which quadrant).
 
 What the videos look like and why a single frame says nothing about the class:
 ``mmaction/datasets/moving_shapes.py``. The demo config generates this dataset on first use;
@@ -8,7 +9,7 @@ this command does it by hand (for other sizes or seeds).
 
 Example::
 
-    python tools/data/make_demo_dataset.py --out data/demo --num-train 400 --seed 0
+    python tools/data/make_demo_dataset.py --out data/demo --num-train 2000 --seed 0
 """
 
 import argparse
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from mmaction.datasets.moving_shapes import CLASSES, SHAPES, SPLITS, DemoSpec, make_demo_dataset
+from mmaction.datasets.moving_shapes import CLASSES, IMAGE_CLASSES, SPLITS, DemoSpec, make_demo_dataset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -45,16 +46,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    spec = DemoSpec(
-        size=args.size, frames=args.frames, fps=args.fps, num_train=args.num_train,
-        num_val=args.num_val, num_test=args.num_test, num_images=args.num_images, seed=args.seed,
-    )
+    try:
+        spec = DemoSpec(
+            size=args.size, frames=args.frames, fps=args.fps, num_train=args.num_train,
+            num_val=args.num_val, num_test=args.num_test, num_images=args.num_images, seed=args.seed,
+        )
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     info = make_demo_dataset(Path(args.out), spec, force=args.force)
     print(f"demo dataset in {args.out}: {len(CLASSES)} classes {list(CLASSES)}")
     for split in SPLITS:
         per_class = info["counts_per_class"][split]
         print(f"  {split:5s}: {sum(per_class):4d} videos, per class {per_class}")
-    print(f"  images: {spec.num_images} train / {spec.num_images // 5} val (shapes {list(SHAPES)})")
+    print(f"  images: {spec.num_images} train / {spec.num_images // 5} val, {len(IMAGE_CLASSES)} classes "
+          f"(shape x quadrant: {IMAGE_CLASSES[0]!r} ... {IMAGE_CLASSES[-1]!r})")
     for name, digest in info["sha256"].items():
         print(f"  sha256 {digest}  {name}")
     print(f"  sha256 {info['content_sha256']}  (all lists, videos and images)")
