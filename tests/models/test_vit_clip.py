@@ -154,6 +154,34 @@ def test_bf16_autocast_close_to_fp32():
     assert (g16 - g32).norm() / g32.norm() < 2e-2
 
 
+def test_bf16_inference_agrees_with_fp32():
+    """The fast inference path (bf16 autocast, cached frozen-weight casts, inference_mode) picks the
+    same class as fp32 on random videos, with view-averaged probabilities within autocast error."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(num_classes=10)).eval()
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "D_fc2" in n or "fc_cls.weight" in n:
+                p.normal_(std=0.3)
+    colour = torch.randint(0, 256, (16, 1, 3, 1, 1, 1)).float()  # so that the videos' classes differ
+    videos = (colour + 40 * torch.randn(16, 3, 3, 4, 32, 32)).clamp(0, 255).to(torch.uint8)  # 16 videos x 3 views
+    samples = [ActionDataSample() for _ in range(16)]
+
+    def predict(amp):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            out = model.test_step(dict(inputs=list(videos), data_samples=copy.deepcopy(samples)))
+        return torch.stack([o.pred_score.float() for o in out])
+
+    p32, p16 = predict(False), predict(True)
+    assert p32.dtype == p16.dtype == torch.float32
+    top2 = p32.topk(2, dim=1).values
+    clear = top2[:, 0] - top2[:, 1] > 0.01  # leave out near-ties
+    assert clear.sum() >= 12 and len(p32.argmax(1).unique()) >= 3
+    assert torch.equal(p32.argmax(1)[clear], p16.argmax(1)[clear])
+    assert (p16 - p32).abs().max() < 1e-2
+    torch.testing.assert_close(p16.sum(1), torch.ones(16))
+
+
 def test_multi_view_prediction_and_max_testing_views():
     cfg = tiny_model_cfg()
     model = MODELS.build(cfg).eval()
