@@ -39,18 +39,6 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without `pip install -
 
 
 # --------------------------------------------------------------------------- inputs
-def require_file(path: str, what: str) -> Path:
-    """Returns ``path`` as a Path.
-
-    Raises:
-        FileNotFoundError: naming ``what`` and ``path`` when it is not a file.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{what} not found: {path}")
-    return p
-
-
 def read_labels(path: Path, num_classes: int) -> List[str]:
     """Class names of a label map (line ``i`` = class ``i``, blank lines skipped).
 
@@ -192,16 +180,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
-
     from mmaction.apis import inference_recognizer, init_recognizer
     from mmaction.datasets.list_file import AnnotationError
     from mmaction.datasets.video_io import VideoDecodeError
+    from mmaction.utils import quiet_logger, require_device, require_file
 
-    if MMLogger.check_instance_created("demo"):  # main() called again in one process
-        MMLogger.get_instance("demo")
-    else:
-        MMLogger.get_instance("demo", log_level="WARNING")  # no INFO lines from the model build
+    quiet_logger("demo")  # no INFO lines from the model build
     try:
         video = require_file(args.video, "video")
         config = require_file(args.config, "config file")
@@ -209,8 +193,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         label_map = require_file(args.label_map, "label map")
         if args.top_k < 1:
             raise ValueError(f"--top-k must be >= 1, got {args.top_k}")
-        if str(args.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {args.device}: no CUDA device is available")
+        require_device(args.device)
         model = init_recognizer(config, str(checkpoint), device=args.device, cfg_options=args.cfg_options)
         labels = read_labels(label_map, int(model.cls_head.num_classes))
         result = inference_recognizer(model, video)

@@ -43,7 +43,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from get_flops import count_macs, load_config, pipeline_views, quiet_logger  # noqa: E402
+from get_flops import count_macs, load_config, pipeline_views  # noqa: E402
 
 AMP_DTYPES = {"none": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
@@ -402,10 +402,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from mmaction.utils import quiet_logger, require_device
+
     args = parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if device.type == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda but no CUDA device is available", file=sys.stderr)
+    try:
+        require_device(device.type)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 1
     if args.threads:
         torch.set_num_threads(args.threads)

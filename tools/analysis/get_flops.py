@@ -226,16 +226,6 @@ def analyse(cfg: Config, fake: bool = True) -> Dict[str, object]:
     )
 
 
-def quiet_logger(name: str = "get_flops") -> None:
-    """Makes a WARNING-level MMLogger the current one, so model builds do not print INFO lines."""
-    from mmengine.logging import MMLogger
-
-    if MMLogger.check_instance_created(name):  # called again in the same process (tests): re-select it
-        MMLogger.get_instance(name)
-    else:
-        MMLogger.get_instance(name, log_level="WARNING")
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Params and GFLOPs (1 multiply-add = 1 FLOP) of a config.")
     p.add_argument("config", help="config file")
@@ -248,8 +238,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from mmaction.utils import quiet_logger
+
     args = parse_args(argv)
-    quiet_logger()
+    quiet_logger("get_flops")
     try:
         cfg = load_config(args.config, args.cfg_options)
         result = analyse(cfg, fake=not args.real)

@@ -199,26 +199,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
-
     from mmaction.apis import init_recognizer
     from mmaction.apis.inference import _test_pipeline_cfg
+    from mmaction.utils import quiet_logger, require_device, require_file
 
-    if MMLogger.check_instance_created("extract_features"):  # main() called again in one process
-        MMLogger.get_instance("extract_features")
-    else:
-        MMLogger.get_instance("extract_features", log_level="WARNING")  # no INFO lines from the model build
+    quiet_logger("extract_features")  # no INFO lines from the model build
     out_dir = Path(args.out)
     start = time.perf_counter()
     try:
         for path, what in ((args.config, "config file"), (args.checkpoint, "checkpoint"), (args.list, "video list")):
-            if not Path(path).is_file():
-                raise FileNotFoundError(f"{what} not found: {path}")
+            require_file(path, what)
         prefix = Path(args.data_prefix) if args.data_prefix else None
         if prefix is not None and not prefix.is_dir():
             raise FileNotFoundError(f"--data-prefix folder not found: {prefix}")
-        if str(args.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {args.device}: no CUDA device is available")
+        require_device(args.device)
         entries = read_video_list(Path(args.list), prefix, out_dir)
         model = init_recognizer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
         pipeline_cfg = _test_pipeline_cfg(model.cfg)
