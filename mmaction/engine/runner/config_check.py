@@ -6,7 +6,7 @@ scanning) or never (mmengine silently adds a misspelt key, and the class default
 
 import difflib
 import inspect
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import Registry
@@ -182,16 +182,18 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------
 # type names
 # ---------------------------------------------------------------------------------------
-def _walk_types(node: Any, path: Tuple, found: List[Tuple[Tuple, str]]) -> None:
+def _typed_dicts(node: Any, path: Tuple) -> Iterator[Tuple[Tuple, dict, str]]:
+    """``(key path, dict, type name)`` of every dict below ``node`` whose ``type`` names a registry
+    entry (a string, outside :data:`_NON_REGISTRY_TYPE_PATHS`), parents before children."""
     if isinstance(node, dict):
         type_name = node.get("type")
         if isinstance(type_name, str) and not (path and path[-1] in _NON_REGISTRY_TYPE_PATHS):
-            found.append((path, type_name))
+            yield path, node, type_name
         for key, value in node.items():
-            _walk_types(value, path + (key,), found)
+            yield from _typed_dicts(value, path + (key,))
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            _walk_types(value, path + (i,), found)
+            yield from _typed_dicts(value, path + (i,))
 
 
 def check_config_types(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
@@ -210,7 +212,7 @@ def check_config_types(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
     found: List[Tuple[Tuple, str]] = []
     for key, value in root.items():
         if key not in skip:
-            _walk_types(value, (key,), found)
+            found.extend((path, type_name) for path, _, type_name in _typed_dicts(value, (key,)))
     constructor = (root.get("optim_wrapper") or {}).get("constructor") if "optim_wrapper" not in skip else None
     if isinstance(constructor, str):
         found.append((("optim_wrapper", "constructor"), constructor))
@@ -250,24 +252,17 @@ def _accepted_along_mro(obj: Any) -> Optional[Set[str]]:
     return None
 
 
-def _walk_keys(node: Any, path: Tuple, problems: List[str]) -> None:
-    if isinstance(node, dict):
-        type_name = node.get("type")
-        if isinstance(type_name, str) and not (path and path[-1] in _NON_REGISTRY_TYPE_PATHS):
-            obj = lookup_type(type_name)
-            accepted = _accepted_along_mro(obj) if obj is not None else None
-            if accepted is not None:
-                for key in node:
-                    if key not in accepted and key not in BUILDER_KEYS:
-                        problems.append(
-                            f"unknown key {_fmt(path + (key,))!r}: {type_name} has no argument {key!r}."
-                            f"{_suggest(str(key), accepted)} Arguments of {type_name}: {sorted(accepted)}"
-                        )
-        for key, value in node.items():
-            _walk_keys(value, path + (key,), problems)
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            _walk_keys(value, path + (i,), problems)
+def _unknown_keys(node: Any, path: Tuple) -> Iterator[str]:
+    """A message for each key of a typed dict below ``node`` that its class does not take."""
+    for where, typed, type_name in _typed_dicts(node, path):
+        obj = lookup_type(type_name)
+        accepted = _accepted_along_mro(obj) if obj is not None else None
+        if accepted is None:
+            continue
+        for key in typed:
+            if key not in accepted and key not in BUILDER_KEYS:
+                yield (f"unknown key {_fmt(where + (key,))!r}: {type_name} has no argument {key!r}."
+                       f"{_suggest(str(key), accepted)} Arguments of {type_name}: {sorted(accepted)}")
 
 
 def check_config_keys(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
@@ -294,7 +289,7 @@ def check_config_keys(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
                 if sub not in allowed and sub not in BUILDER_KEYS:
                     problems.append(f"unknown key '{key}.{sub}': {key} takes {sorted(allowed)}."
                                     f"{_suggest(str(sub), allowed)}")
-        _walk_keys(value, (key,), problems)
+        problems.extend(_unknown_keys(value, (key,)))
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigError(f"{problems[0]}{more}")
