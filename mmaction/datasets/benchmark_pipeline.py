@@ -32,8 +32,8 @@ def time_pipeline(
     Returns:
         dict: ``clips_per_s`` (samples per second, each sample being all views of one video),
         ``views_per_s`` (clips x crops per second), ``step_s`` (mean seconds per sample),
-        ``step_s_median`` and its alias ``median_s`` (the key ``tools/analysis/benchmark.py``
-        reads for its median ``step_s``), ``total_s``, ``iters``.
+        ``step_s_median`` (what ``tools/analysis/benchmark.py`` reports as ``step_s``), ``total_s``,
+        ``iters``.
     """
     if iters < 1:
         raise ValueError(f"time_pipeline: iters must be >= 1, got {iters}")
@@ -68,7 +68,6 @@ def time_pipeline(
         views_per_s=views / total,
         step_s=total / iters,
         step_s_median=statistics.median(steps),
-        median_s=statistics.median(steps),
         total_s=total,
         iters=float(iters),
     )

@@ -79,6 +79,6 @@ def test_time_pipeline_counts_views_and_reports_the_median(video_dir):
     assert result["iters"] == 4 and result["total_s"] > 0
     assert result["views_per_s"] == pytest.approx(3 * result["clips_per_s"])  # 3 clips per sample
     assert result["step_s"] == pytest.approx(result["total_s"] / 4)
-    assert result["median_s"] == result["step_s_median"] > 0
+    assert 0 < result["step_s_median"] <= result["total_s"]
     with pytest.raises(ValueError, match="no video file"):
         time_pipeline(pipeline, [], iters=1)

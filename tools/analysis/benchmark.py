@@ -5,7 +5,7 @@ Modes:
         random uint8 batch shaped as the train pipeline makes it.
     ``test``: one ``test_step`` (all test views of ``--batch-size`` videos, view averaging).
     ``data``: the train pipeline (decode + augment + pack) on real video files, one process;
-        uses ``mmaction.datasets.benchmark_pipeline.time_pipeline`` when the package has it.
+        timed by ``mmaction.datasets.benchmark_pipeline.time_pipeline``.
 
 Reported (``--json`` prints one object): ``step_s`` (median over ``--iters`` timed steps after
 ``--warmup``), ``clips_per_s``, ``peak_mem_mb`` (GPU: ``torch.cuda.max_memory_allocated``; CPU:
@@ -306,43 +306,13 @@ def dataset_videos(cfg: Config) -> List[str]:
     return [dataset.get_data_info(i)["filename"] for i in range(len(dataset))]
 
 
-def time_train_pipeline(pipeline_cfg: List[dict], videos: List[str], iters: int, warmup: int) -> List[float]:
-    """Seconds per sample of the pipeline on ``videos`` (cycled), after ``warmup`` samples."""
-    from mmengine.dataset import Compose
-
-    from mmaction.utils import register_all_modules
-
-    register_all_modules()
-    pipeline = Compose(pipeline_cfg)
-    times = []
-    for i in range(warmup + iters):
-        item = dict(filename=videos[i % len(videos)], label=0, sample_idx=i, start_index=0, modality="RGB")
-        start = time.perf_counter()
-        out = pipeline(item)
-        elapsed = time.perf_counter() - start
-        if out is None:
-            raise RuntimeError(f"the pipeline returned None for {item['filename']}")
-        if i >= warmup:
-            times.append(elapsed)
-    return times
-
-
 def benchmark_data(cfg: Config, batch_size: int, iters: int, warmup: int, videos: List[str]) -> Dict[str, object]:
     """Times the train pipeline; a 'step' is ``batch_size`` samples in one process."""
+    from mmaction.datasets.benchmark_pipeline import time_pipeline
+
     pipeline_cfg = list(cfg.train_dataloader.dataset.pipeline)
     total = iters * batch_size
-    source = "tools/analysis/benchmark.py"
-    try:
-        from mmaction.datasets.benchmark_pipeline import time_pipeline
-    except ImportError:
-        time_pipeline = None
-    if time_pipeline is not None:
-        time_train_pipeline(pipeline_cfg, videos, 0, warmup)
-        result = time_pipeline(pipeline_cfg, videos, total)
-        per_sample = _per_sample_seconds(result, total)
-        source = "mmaction.datasets.benchmark_pipeline.time_pipeline"
-    else:
-        per_sample = statistics.median(time_train_pipeline(pipeline_cfg, videos, total, warmup))
+    per_sample = time_pipeline(pipeline_cfg, videos, total, warmup=warmup)["step_s_median"]
     step_s = per_sample * batch_size
     return dict(
         mode="data",
@@ -354,26 +324,8 @@ def benchmark_data(cfg: Config, batch_size: int, iters: int, warmup: int, videos
         matmul_peak_tflops=None,
         num_videos=len(videos),
         samples_timed=total,
-        timed_by=source,
+        timed_by="mmaction.datasets.benchmark_pipeline.time_pipeline",
     )
-
-
-def _per_sample_seconds(result: object, total: int) -> float:
-    """Reads seconds per sample from whatever ``time_pipeline`` returned."""
-    if isinstance(result, (int, float)):
-        return float(result) / total if result > 1e-9 and total > 1 and result > 0.5 else float(result)
-    if isinstance(result, dict):
-        for key in ("median_s", "per_sample_s", "mean_s", "seconds_per_sample"):
-            if key in result:
-                return float(result[key])
-        for key in ("samples_per_s", "clips_per_s"):
-            if key in result and result[key]:
-                return 1.0 / float(result[key])
-        if "times" in result:
-            return statistics.median(result["times"])
-    if isinstance(result, (list, tuple)) and result:
-        return statistics.median(float(t) for t in result)
-    raise TypeError(f"cannot read a time per sample from time_pipeline's result {result!r}")
 
 
 # --------------------------------------------------------------------------- CLI
