@@ -51,12 +51,12 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 StateDict = Dict[str, torch.Tensor]
+LoggerLike = Union[Logger, MMLogger]
 
 
 class PretrainedWeightsError(ValueError):
     """Pretrained weights that do not fit the model (architecture, key layout or tensor shapes);
     the message names the file, the key and both shapes. The tools report it as one line."""
-LoggerLike = Union[Logger, MMLogger]
 
 
 # --------------------------------------------------------------------------------------------------
