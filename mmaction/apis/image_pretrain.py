@@ -17,8 +17,6 @@ a ``.json`` with the architecture and the validation accuracy.
 """
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
@@ -27,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from mmaction.engine.runner.atomic_io import atomic_write_text, atomic_write_with
 
 ARCH_KEYS = ("input_resolution", "patch_size", "width", "layers", "heads")
 DEFAULT_ARCH = dict(input_resolution=48, patch_size=6, width=64, layers=2, heads=2)
@@ -246,32 +246,7 @@ def pretrain(data_root: Path, out: Path, arch: Dict[str, int], mean: Sequence[fl
                 **{f"val_{k}": round(v, 4) for k, v in acc.items()},
                 seconds=round(time.time() - start, 1), layout="CLIP visual tower (no visual. prefix, no proj)",
                 **(extra_meta or {}))
-    save_atomically(clip_state_dict(model.backbone), out)
-    write_text_atomically(Path(out).with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
+    state = clip_state_dict(model.backbone)
+    atomic_write_with(out, lambda f: torch.save(state, f))  # readers never see half a file
+    atomic_write_text(Path(out).with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     return meta
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Writes ``text`` to a temporary file beside ``path``, then renames it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def save_atomically(state: Dict[str, torch.Tensor], out: Path) -> None:
-    """``torch.save`` to a temporary file beside ``out``, then rename: readers never see half a file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
