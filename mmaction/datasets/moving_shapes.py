@@ -48,6 +48,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .list_file import write_list_file
+
 CLASSES: Tuple[str, ...] = ("moving left", "moving right", "moving up", "moving down")
 # unit motion vector (dx, dy) of every class, image coordinates (y grows downwards)
 DIRECTIONS: Tuple[Tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -374,10 +376,6 @@ def generate_images(spec: DemoSpec, count: int, stream: int) -> Tuple[np.ndarray
     return images, labels, centres
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def content_digest(root: Path) -> str:
     """SHA-256 over every list file, label map and video (bytes) and the image arrays.
 
@@ -403,10 +401,9 @@ def _write_dataset(spec: DemoSpec, root: Path) -> Dict[str, object]:
     hashes: Dict[str, str] = {}
     for split in SPLITS:
         items = generate_split(spec, split, root)
-        list_path = root / f"{split}_list_videos.txt"
-        list_path.write_text("".join(f"{rel} {label}\n" for rel, label in items))
+        list_name = f"{split}_list_videos.txt"
+        hashes[list_name] = write_list_file(str(root / list_name), (f"{rel} {label}" for rel, label in items))
         counts[split] = [sum(1 for _, lab in items if lab == c) for c in range(len(CLASSES))]
-        hashes[list_path.name] = sha256_file(list_path)
     for name, count, stream in (("train", spec.num_images, 10), ("val", spec.num_images // 5, 11)):
         images, labels, centres = generate_images(spec, count, stream)
         np.savez_compressed(root / f"images_{name}.npz", images=images, labels=labels, centres=centres)
