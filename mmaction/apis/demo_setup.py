@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Sequence
 from mmaction.datasets.moving_shapes import DemoSpec, is_complete, make_demo_dataset
 from mmaction.engine.runner.config_check import ConfigError
 
-from .image_pretrain import arch_from_model_cfg, pretrain
+from .image_pretrain import arch_from_model_cfg, pretrain, val_scores_text
 
 PRETRAIN_KEYS = ("epochs", "batch_size", "lr", "seed")
 
@@ -114,8 +114,6 @@ def prepare_demo(cfg: Any, with_pretrain: bool = True, log: bool = True) -> List
             if log:
                 print(f"demo_setup: pre-training the image model {arch} on single frames -> {out}", flush=True)
             meta = pretrain(root, out, arch, mean, std, log=log, extra_meta=dict(recipe=recipe), **pre)
-            keys = ("val_top1", "val_shape_top1", "val_quadrant_top1")
-            scores = ", ".join(f"{k[4:]} {meta[k]:.3f}" for k in keys if k in meta)
-            notes.append(f"image model pre-trained on single frames (val {scores}) in {meta['seconds']} s, "
-                         f"saved to {out}")
+            notes.append(f"image model pre-trained on single frames (val {val_scores_text(meta)}) "
+                         f"in {meta['seconds']} s, saved to {out}")
     return notes

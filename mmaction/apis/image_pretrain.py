@@ -250,3 +250,9 @@ def pretrain(data_root: Path, out: Path, arch: Dict[str, int], mean: Sequence[fl
     atomic_write_with(out, lambda f: torch.save(state, f))  # readers never see half a file
     atomic_write_text(Path(out).with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+def val_scores_text(meta: Dict[str, object]) -> str:
+    """``'top1 0.920, shape_top1 0.945, quadrant_top1 0.975'`` from what :func:`pretrain` returns."""
+    keys = ("val_top1", "val_shape_top1", "val_quadrant_top1")
+    return ", ".join(f"{k[4:]} {meta[k]:.3f}" for k in keys if k in meta)

@@ -23,7 +23,8 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 
 from mmaction.apis.demo_setup import pretrain_recipe
-from mmaction.apis.image_pretrain import CLIP_MEAN, CLIP_STD, DEFAULT_ARCH, arch_from_model_cfg, pretrain
+from mmaction.apis.image_pretrain import (CLIP_MEAN, CLIP_STD, DEFAULT_ARCH, arch_from_model_cfg, pretrain,
+                                          val_scores_text)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "recognition" / "vit" / "vitclip_tiny_demo.py"
@@ -89,9 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    keys = ("val_top1", "val_shape_top1", "val_quadrant_top1")
-    scores = ", ".join(f"{k[4:]} {meta[k]:.3f}" for k in keys if k in meta)
-    print(f"saved {out}: CLIP-layout tiny ViT {arch}, val {scores} in {meta['seconds']} s")
+    print(f"saved {out}: CLIP-layout tiny ViT {arch}, val {val_scores_text(meta)} in {meta['seconds']} s")
     return 0
 
 
