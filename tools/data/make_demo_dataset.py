@@ -34,26 +34,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
     args = p.parse_args(argv)
-    for key in ("num_train", "num_val", "num_test", "num_images"):
-        if getattr(args, key) < 0:
-            p.error(f"--{key.replace('_', '-')} must be >= 0, got {getattr(args, key)}")
-    if args.size < 24 or args.size % 4:
-        p.error(f"--size must be a multiple of 4 and >= 24, got {args.size}")
-    if args.frames < 2:
-        p.error(f"--frames must be >= 2, got {args.frames}")
+    try:  # DemoSpec checks the values (and names the one at fault)
+        args.spec = DemoSpec(
+            size=args.size, frames=args.frames, fps=args.fps, num_train=args.num_train,
+            num_val=args.num_val, num_test=args.num_test, num_images=args.num_images, seed=args.seed,
+        )
+    except ValueError as err:
+        p.error(str(err))
     return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        spec = DemoSpec(
-            size=args.size, frames=args.frames, fps=args.fps, num_train=args.num_train,
-            num_val=args.num_val, num_test=args.num_test, num_images=args.num_images, seed=args.seed,
-        )
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    spec = args.spec
     info = make_demo_dataset(Path(args.out), spec, force=args.force)
     print(f"demo dataset in {args.out}: {len(CLASSES)} classes {list(CLASSES)}")
     for split in SPLITS:
