@@ -215,3 +215,49 @@ def test_k400_config_trains_one_epoch_on_tiny_data(tmp_path):
     assert state["backbone.patch_embed.proj.weight"].shape == (16, 3, 2, 4, 4)
     scalars = read_scalars(work_dir)
     assert any("acc/top1" in s for s in scalars), scalars[-3:]
+
+
+# ---------------------------------------------------------------------------------------------
+# tools/analysis/get_flops.py on the Swin configs, against a count derived here from the architecture.
+def swin_macs(frames: int, img: int, embed: int, depths, window: int, classes: int) -> int:
+    """Multiply-adds of one view (1, 3, frames, img, img) through SwinTransformer2D_Adapter + I3DHead.
+
+    T' = frames/2 time steps of P = (img/4)^2 / 4^i tokens at stage i (width C = embed * 2^i).
+    Window attention over N = ws^2 tokens costs P*N*C for q.k and again for attn.v per time step;
+    temporal attention over T' steps costs P*T'*T'*C twice. A Linear (n tokens, a -> b) costs n*a*b;
+    an adapter (C -> C/4 -> C) 2*C*C/4 per token.
+    """
+    t, g = frames // 2, img // 4
+    total = t * g * g * (3 * 2 * 4 * 4) * embed  # tubelet Conv3d
+    for i, depth in enumerate(depths):
+        c, side = embed * 2 ** i, g // 2 ** i
+        p, ws = side * side, min(window, side)
+        for j in range(depth):
+            total += t * p * 4 * c * c + t * p * ws * ws * c * 2 + t * p * c * c // 2  # qkv+proj, attn, S_Adapter2
+            if j % 2 == 0:  # temporal: the same attention over T' steps, T_Adapter
+                total += t * p * 4 * c * c + p * t * t * c * 2 + t * p * c * c // 2
+            total += t * p * 8 * c * c + t * p * c * c // 2  # MLP, S_Adapter
+        if i < len(depths) - 1:
+            total += t * (p // 4) * 4 * c * 2 * c  # patch merging
+    return total + embed * 2 ** (len(depths) - 1) * classes
+
+
+def test_get_flops_counts_the_swin_configs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("get_flops", REPO_ROOT / "tools" / "analysis" / "get_flops.py")
+    get_flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(get_flops)
+    name = "swin2d_adapter_base_k400_32x2x1_12views.py"  # the SSv2 row differs only in its head
+    result = get_flops.analyse(load(name))
+    per_view = swin_macs(32, 224, 128, (2, 2, 18, 2), 7, 400)
+    assert round(result["gflops_per_view"] * 1e9) == per_view
+    assert result["num_views"] == 12 and result["gflops_total"] == pytest.approx(12 * per_view / 1e9)
+    assert (round(result["params"] / 1e6, 2), round(result["tunable_params"] / 1e6, 2)) == (95.93, 9.17)
+    tiny = load(ROW_FILES[0])
+    tiny.model.backbone.update(img_size=64, window_size=4, embed_dim=32, depths=[3, 2], num_heads=[2, 4])
+    tiny.model.cls_head.in_channels = 64
+    tiny.test_pipeline = [dict(s, crop_size=64) if "crop_size" in s else s for s in tiny.test_pipeline]
+    tiny.test_dataloader.dataset.pipeline = tiny.test_pipeline
+    result = get_flops.analyse(tiny)
+    assert round(result["gflops_per_view"] * 1e9) == swin_macs(32, 64, 32, (3, 2), 4, 400)
