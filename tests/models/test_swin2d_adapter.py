@@ -9,11 +9,10 @@ patch merging by Microsoft's four strided slices.
 
 import math
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmaction.models.backbones import Adapter, SwinTransformer2D_Adapter
 from mmaction.models.backbones.clip_checkpoint import PretrainedWeightsError

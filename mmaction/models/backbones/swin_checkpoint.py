@@ -28,7 +28,8 @@ from .clip_checkpoint import PretrainedWeightsError, read_checkpoint, unwrap_sta
 StateDict = Dict[str, torch.Tensor]
 
 #: Keys that AIM adds to the image model; they may be absent from an image checkpoint.
-_ADAPTATION_KEY = re.compile(r"(^|\.)(T_Adapter|S_Adapter2?)\.|(^|\.)temporal_position_bias_table$|^temporal_embedding$")
+_ADAPTATION_KEY = re.compile(
+    r"(^|\.)(T_Adapter|S_Adapter2?)\.|(^|\.)temporal_position_bias_table$|^temporal_embedding$")
 #: Buffers that are a function of the geometry; recomputed by the model, ignored in files.
 _DETERMINISTIC_BUFFER = re.compile(r"(^|\.)(relative_position_index|attn_mask|t_relative_coords)$")
 _STAGE_DOWNSAMPLE = re.compile(r"^layers\.(\d+)\.downsample\.")
