@@ -452,3 +452,25 @@ def test_registered_gradient_checkpointing_and_training_step():
     torch.testing.assert_close(outs[0][0], outs[1][0])
     torch.testing.assert_close(outs[0][1], outs[1][1])
     assert outs[0][1].abs().sum() > 0
+
+
+class _Payload:
+    """Unpickling this object would write ``path``: it stands for code hidden in a weights file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_code_in_a_weights_file_never_runs(tmp_path):
+    """A Swin file that also pickles a callable: the weights load, the callable is not called."""
+    marker = tmp_path / "code_ran"
+    state = timm_swin().state_dict()
+    path = tmp_path / "swin_with_payload.pth"
+    torch.save({"model": state, "extra": _Payload(str(marker))}, path)
+    model = build(TINY_A, pretrained=str(path))
+    model.init_weights()
+    assert not marker.exists()
+    assert torch.equal(model.norm.weight, state["norm.weight"])
