@@ -481,3 +481,33 @@ def test_code_in_a_weights_file_never_runs(tmp_path):
     else:
         assert torch.equal(model.norm.weight, state["norm.weight"])
     assert not marker.exists()
+
+
+def test_a_module_that_declares_itself_trains():
+    """What trains is declared by modules, not names: a wrapper on a frozen qkv that sets
+    ``trains_with_adapters`` trains under tuning='adapter', whatever its name."""
+
+    class LowRank(torch.nn.Module):
+        def __init__(self, base: torch.nn.Linear, rank: int = 2) -> None:
+            super().__init__()
+            self.base = base
+            self.down = torch.nn.Linear(base.in_features, rank, bias=False)
+            self.up = torch.nn.Linear(rank, base.out_features, bias=False)
+            self.down.trains_with_adapters = self.up.trains_with_adapters = True  # the low-rank part trains
+
+        def forward(self, x):
+            return self.base(x) + self.up(self.down(x))
+
+    model = build(TINY_A)
+    attn = model.layers[0].blocks[1].attn
+    attn.qkv = LowRank(attn.qkv)
+    x = torch.randn(1, 3, 6, 64, 64)
+    with torch.no_grad():
+        before = model.eval()(x)
+        torch.nn.init.normal_(attn.qkv.up.weight)
+        assert (model(x) - before).abs().max() > 1e-3  # the wrapper's forward is used
+    model.apply_tuning()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert {"layers.0.blocks.1.attn.qkv.up.weight", "layers.0.blocks.1.attn.qkv.down.weight"} <= trainable
+    assert "layers.0.blocks.1.attn.qkv.base.weight" not in trainable  # the wrapped image weight stays frozen
+    assert "layers.0.blocks.0.attn.qkv.weight" not in trainable

@@ -200,8 +200,9 @@ class SwinTransformer2D_Adapter(BaseModule):  # noqa: N801 (name kept from the o
         self.apply_tuning()
 
     def tunable_modules(self) -> List[nn.Module]:
-        """The modules that train under ``tuning='adapter'``: every adapter."""
-        return [m for m in self.modules() if isinstance(m, Adapter)]
+        """The modules that train under ``tuning='adapter'``: every adapter, and any module that
+        declares itself with ``trains_with_adapters = True`` (e.g. a LoRA wrapper added later)."""
+        return [m for m in self.modules() if isinstance(m, Adapter) or getattr(m, "trains_with_adapters", False)]
 
     def frozen_modules(self) -> List[nn.Module]:
         """The modules ``frozen_stages`` freezes (no gradients, eval mode)."""
