@@ -32,6 +32,7 @@ import pickle
 import pickletools
 import re
 import sys
+import warnings
 import zipfile
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
@@ -265,7 +266,8 @@ def _torch_load_zip(path: str, logger: Optional[MMLogger]) -> Any:
 
 def _torch_load_legacy(path: str) -> Any:
     try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        with torch.serialization.safe_globals(checkpoint_safe_globals()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")  # a raw pickle: refused below
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         named = _unknown_names(_globals_in_pickles(path))
