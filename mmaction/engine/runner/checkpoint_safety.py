@@ -46,13 +46,13 @@ def register_checkpoint_safe_globals() -> None:
     _REGISTERED = True
 
 
-def read_local_checkpoint(filename: str, map_location: Any = None) -> Any:
-    """mmengine loader for local paths: :func:`read_checkpoint_file` (tensors come back on the CPU;
+def load_from_local_safely(filename: str, map_location: Any = None) -> Any:
+    """mmengine loader for local paths (mmengine logs it as the ``local_safely`` backend): :func:`read_checkpoint_file` (tensors come back on the CPU;
     mmengine's ``load_state_dict`` copies them to the model's device)."""
     return read_checkpoint_file(filename)
 
 
-def read_http_checkpoint(filename: str, map_location: Any = None, model_dir: Optional[str] = None,
+def load_from_http_safely(filename: str, map_location: Any = None, model_dir: Optional[str] = None,
                          progress: bool = False) -> Any:
     """mmengine loader for ``http(s)://``: downloads once (rank 0; the others wait), then reads safely."""
     folder = model_dir or os.path.join(torch.hub.get_dir(), "checkpoints")
@@ -66,7 +66,7 @@ def read_http_checkpoint(filename: str, map_location: Any = None, model_dir: Opt
     return read_checkpoint_file(dst)
 
 
-def refuse_remote_checkpoint(filename: str, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
+def load_from_refused_scheme(filename: str, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
     """mmengine loader for the remote schemes we do not read: one-line error naming ``filename``."""
     raise UnsafeCheckpointError(
         f"refused to read checkpoint {filename}: this scheme is read by mmengine with torch.load outside our safe "
@@ -78,8 +78,8 @@ def install_safe_checkpoint_loaders() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    CheckpointLoader.register_scheme(prefixes="", loader=read_local_checkpoint, force=True)
-    CheckpointLoader.register_scheme(prefixes=("http://", "https://"), loader=read_http_checkpoint, force=True)
-    CheckpointLoader.register_scheme(prefixes=REFUSED_SCHEMES, loader=refuse_remote_checkpoint, force=True)
+    CheckpointLoader.register_scheme(prefixes="", loader=load_from_local_safely, force=True)
+    CheckpointLoader.register_scheme(prefixes=("http://", "https://"), loader=load_from_http_safely, force=True)
+    CheckpointLoader.register_scheme(prefixes=REFUSED_SCHEMES, loader=load_from_refused_scheme, force=True)
     register_checkpoint_safe_globals()
     _INSTALLED = True
