@@ -312,8 +312,17 @@ class _ScriptObject:
 
     def __setstate__(self, state: Any) -> None:
         if not isinstance(state, dict):
-            raise _RefusedGlobal(self._qualified_name, "a non-attribute state (a custom __setstate__) for")
+            raise _RefusedGlobal(self._qualified_name, "__setstate__ of")
         self.attributes = state
+
+
+def _rebuild_tensor_without_hooks(storage: Any, storage_offset: int, size: tuple, stride: tuple, requires_grad: bool,
+                                  backward_hooks: Any, metadata: Any = None) -> torch.Tensor:
+    """``torch._utils._rebuild_tensor_v2`` that drops any pickled backward hooks (they would be callables)."""
+    if not isinstance(storage, torch.storage.TypedStorage):
+        raise pickle.UnpicklingError("a tensor whose storage is not one of the archive's data/N files")
+    return torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, bool(requires_grad), OrderedDict(),
+                                           metadata if isinstance(metadata, dict) else None)
 
 
 def _torchscript_root(names: List[str]) -> Optional[str]:
@@ -330,7 +339,7 @@ class _TorchScriptUnpickler(pickle.Unpickler):
     objects as :class:`_ScriptObject` records; any other global is refused."""
 
     _REBUILDERS = {
-        "torch._utils._rebuild_tensor_v2": torch._utils._rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_without_hooks,
         "collections.OrderedDict": OrderedDict,
         # TorchScript's typed containers: each returns its (first) argument unchanged.
         "torch.jit._pickle.build_intlist": lambda data: data,
@@ -441,9 +450,13 @@ def read_torchscript_state_dict(path: str) -> StateDict:
         try:
             top = _TorchScriptUnpickler(zf.read(root + "data.pkl"), zf, root).load()
         except _RefusedGlobal as err:
+            if err.how == "__setstate__ of":
+                raise UnsafeCheckpointError(
+                    f"refused to read TorchScript archive {path}: {err.name} is stored in a form only its own "
+                    "__setstate__ (code from the file) could restore") from None
             raise UnsafeCheckpointError(
-                f"refused to read TorchScript archive {path}: its data.pkl names {err}, which is neither a tensor nor "
-                "a TorchScript module") from None
+                f"refused to read TorchScript archive {path}: its data.pkl names the global {err.name}, which is "
+                "neither a tensor nor a TorchScript module") from None
         except Exception as err:  # noqa: BLE001 - damaged archive
             raise CheckpointReadError(f"could not read TorchScript archive {path}: {_first_line(err)}") from None
         declarations = _module_declarations(zf, root, code_files)

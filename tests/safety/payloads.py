@@ -42,7 +42,7 @@ class Payload:
         return self.evidence.exists()
 
 
-class _ExecPayload:
+class ExecPayload:
     def __init__(self, marker: Path) -> None:
         self.marker = str(marker)
 
@@ -50,7 +50,7 @@ class _ExecPayload:
         return builtins.exec, (f"open({self.marker!r}, 'w').write('payload ran')",)
 
 
-class _SystemPayload:
+class SystemPayload:
     def __init__(self, marker: Path) -> None:
         self.marker = str(marker)
 
@@ -90,16 +90,16 @@ def write_payload(kind: str, folder: Path, name: str = "") -> Payload:
     marker = folder / f"{path.stem}.payload_ran"
     weights = {"w": torch.ones(2)}
     if kind == "zip_exec":
-        torch.save({"state_dict": weights, "meta": _ExecPayload(marker)}, path)
+        torch.save({"state_dict": weights, "meta": ExecPayload(marker)}, path)
         return Payload(kind, path, marker, "builtins.exec")
     if kind == "zip_system":
-        torch.save({"state_dict": weights, "meta": _SystemPayload(marker)}, path)
+        torch.save({"state_dict": weights, "meta": SystemPayload(marker)}, path)
         return Payload(kind, path, marker, f"{os.system.__module__}.system")
     if kind == "legacy":
-        torch.save({"state_dict": weights, "meta": _SystemPayload(marker)}, path, _use_new_zipfile_serialization=False)
+        torch.save({"state_dict": weights, "meta": SystemPayload(marker)}, path, _use_new_zipfile_serialization=False)
         return Payload(kind, path, marker, f"{os.system.__module__}.system")
     if kind == "raw_pickle":
-        path.write_bytes(pickle.dumps({"state_dict": weights, "meta": _ExecPayload(marker)}, protocol=5))
+        path.write_bytes(pickle.dumps({"state_dict": weights, "meta": ExecPayload(marker)}, protocol=5))
         return Payload(kind, path, marker, "builtins.exec")
     if kind == "torchscript":
         victim = folder / f"{path.stem}.victim"

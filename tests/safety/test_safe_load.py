@@ -3,8 +3,10 @@ project reads still load, compared with an independent reading of the same file.
 
 import hashlib
 import os
+import pickle
 import shutil
 import warnings
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -16,6 +18,7 @@ from torch import nn
 
 from mmaction.utils import safe_load as sl
 from tests.safety.conftest import assert_refused
+from tests.safety.payloads import SystemPayload
 
 
 def test_every_crafted_file_is_refused_by_name(payload):
@@ -158,3 +161,25 @@ def test_download_is_checked_before_it_lands(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=f"expected {'0' * 64}, found {good}"):
         sl.download_with_sha256("https://example.invalid/tower.pt", str(other), "0" * 64)
     assert sorted(os.listdir(tmp_path)) == ["tower.pt"]
+
+
+def _rewrite_archive(src, dst, drop_code=False, data_pkl=None):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            if drop_code and "/code/" in name:
+                continue
+            zout.writestr(name, data_pkl if data_pkl is not None and name.endswith("/data.pkl") else zin.read(name))
+
+
+def test_torchscript_archive_without_its_code_or_with_a_foreign_global_is_refused(make_payload, tmp_path):
+    payload = make_payload("torchscript")
+    stripped = tmp_path / "stripped.pt"  # the __setstate__ text is gone, its tuple state is still there
+    _rewrite_archive(payload.path, stripped, drop_code=True)
+    with pytest.raises(sl.UnsafeCheckpointError, match="OverwritingModule is stored in a form only its own __setstate__"):
+        sl.read_checkpoint_file(str(stripped))
+    foreign = tmp_path / "foreign.pt"  # a TorchScript archive whose data.pkl calls os.system
+    _rewrite_archive(payload.path, foreign, drop_code=True, data_pkl=pickle.dumps(SystemPayload(tmp_path / "ran"), protocol=2))
+    with pytest.raises(sl.UnsafeCheckpointError) as err:
+        sl.read_checkpoint_file(str(foreign))
+    assert str(foreign) in str(err.value) and f"the global {os.system.__module__}.system" in str(err.value)
+    assert not payload.ran() and not (tmp_path / "ran").exists()
