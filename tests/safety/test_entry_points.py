@@ -125,3 +125,14 @@ def test_extract_features(kind, make_payload, tiny_setup, capsys, tmp_path):
     assert rc != 0
     assert_refused(err, payload)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_torch_environment_override_does_not_reopen_the_door(make_payload, monkeypatch):
+    """``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns torch.load's default off (mmengine's own local loader
+    would then unpickle anything); our loaders pass ``weights_only=True`` explicitly, which it cannot override."""
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    payload = make_payload("zip_exec")
+    for load in (lambda p: load_checkpoint(nn.Linear(2, 2), p, map_location="cpu"), read_checkpoint):
+        with pytest.raises(UnsafeCheckpointError) as err:
+            load(str(payload.path))
+        assert_refused(str(err.value), payload)
