@@ -270,7 +270,8 @@ def _torch_load_legacy(path: str) -> Any:
             warnings.filterwarnings("ignore", message="Detected pickle protocol")  # a raw pickle: refused below
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        named = _unknown_names(_globals_in_pickles(path))
+        reported = re.findall(r"GLOBAL ([\w.]+)", str(err))  # what torch's unpickler stopped at, if it says
+        named = list(OrderedDict.fromkeys(reported + _unknown_names(_globals_in_pickles(path))))
         if named:
             raise UnsafeCheckpointError(
                 f"refused to read {path}: a non-zip (legacy torch.save or raw pickle) file naming the global(s) "
