@@ -98,6 +98,10 @@ def checkpoint_safe_globals() -> list:
 # --------------------------------------------------------------------------------------------------
 # SHA-256 and verified downloads
 # --------------------------------------------------------------------------------------------------
+class ChecksumMismatchError(RuntimeError):
+    """A downloaded file whose SHA-256 is not the expected one (the message gives both hashes)."""
+
+
 # (real path, size, mtime_ns) -> sha256 of files already hashed in this process.
 _VERIFIED_HASHES: Dict[Tuple[str, int, int], str] = {}
 
@@ -128,15 +132,16 @@ def download_with_sha256(url: str, dst: str, sha256: str) -> None:
     unverified bytes (also when several processes start at once: each writes its own temporary name).
 
     Raises:
-        RuntimeError: the download failed, or its SHA-256 is not ``sha256`` (the message gives both;
-            nothing is left behind).
+        ChecksumMismatchError: its SHA-256 is not ``sha256`` (the message gives both; nothing is left behind).
+        Exception: whatever the download raised (network errors come in many types).
     """
     tmp = f"{dst}.{os.getpid()}.partial"
     try:
         torch.hub.download_url_to_file(url, tmp, hash_prefix=sha256, progress=True)
         found = sha256_of_file(tmp)
         if found != sha256:
-            raise RuntimeError(f"SHA-256 mismatch for {url}: expected {sha256}, found {found}; the download was deleted")
+            raise ChecksumMismatchError(
+                f"SHA-256 mismatch for {url}: expected {sha256}, found {found}; the download was deleted")
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
@@ -232,8 +237,9 @@ def _globals_in_pickles(path: str, max_pickles: int = 5) -> List[str]:
 
 
 def _unknown_names(names: List[str]) -> List[str]:
-    allowed = {f"{obj.__module__}.{obj.__qualname__}" for obj in checkpoint_safe_globals() if not isinstance(obj, tuple)}
-    allowed |= {name for obj in checkpoint_safe_globals() if isinstance(obj, tuple) for name in obj[1:]}
+    safe = checkpoint_safe_globals()
+    allowed = {f"{obj.__module__}.{obj.__qualname__}" for obj in safe if not isinstance(obj, tuple)}
+    allowed |= {name for obj in safe if isinstance(obj, tuple) for name in obj[1:]}
     return [n for n in names if n not in allowed and n != "collections.OrderedDict" and not n.startswith("torch.")]
 
 
@@ -379,7 +385,8 @@ class _TorchScriptUnpickler(pickle.Unpickler):
             untyped = torch.UntypedStorage.from_buffer(raw, dtype=torch.uint8) if raw else torch.UntypedStorage(0)
             typed = torch.storage.TypedStorage(wrap_storage=untyped, dtype=dtype, _internal=True)
             if typed._size() != int(numel):
-                raise pickle.UnpicklingError(f"storage data/{key} holds {typed._size()} elements, the pickle says {numel}")
+                raise pickle.UnpicklingError(
+                    f"storage data/{key} holds {typed._size()} elements, the pickle says {numel}")
             self._storages[key] = typed
         return self._storages[key]
 
@@ -388,7 +395,8 @@ _CLASS_RE = re.compile(r"^class (\w+)\((\w+)\):\n((?:[ \t]+.*\n|\n)*)", re.M)
 _LIST_RE = r"^[ \t]+{}\s*=\s*\[([^\]]*)\]"
 
 
-def _module_declarations(zf: zipfile.ZipFile, root: str, code_files: List[str]) -> Dict[str, Tuple[List[str], List[str]]]:
+def _module_declarations(zf: zipfile.ZipFile, root: str,
+                         code_files: List[str]) -> Dict[str, Tuple[List[str], List[str]]]:
     """``{qualified class name: (parameter names, buffer names)}`` from the archive's code text."""
     found: Dict[str, Tuple[List[str], List[str]]] = {}
     for name in code_files:

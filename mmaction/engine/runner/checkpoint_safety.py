@@ -4,7 +4,8 @@ mmengine 0.10.7 reads ``load_from``, ``resume`` and ``init_cfg=dict(type='Pretra
 with ``CheckpointLoader.load_checkpoint``, which picks a loader by the file name's scheme. Its local
 loader calls ``torch.load`` without ``weights_only`` (safe only while torch's default holds and no
 ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is set), cannot read TorchScript archives, and its ``http(s)://``
-loader goes through ``torch.hub.load_state_dict_from_url``, which unpickles without the weights-only restriction by default.
+loader goes through ``torch.hub.load_state_dict_from_url``, which unpickles without the weights-only
+restriction by default.
 :func:`install_safe_checkpoint_loaders` registers, with mmengine's own ``CheckpointLoader.register_scheme``:
 
 * local paths: :func:`read_checkpoint_file` (``weights_only=True`` with our allow-list, TorchScript
@@ -47,8 +48,9 @@ def register_checkpoint_safe_globals() -> None:
 
 
 def load_from_local_safely(filename: str, map_location: Any = None) -> Any:
-    """mmengine loader for local paths (mmengine logs it as the ``local_safely`` backend): :func:`read_checkpoint_file` (tensors come back on the CPU;
-    mmengine's ``load_state_dict`` copies them to the model's device)."""
+    """mmengine loader for local paths (logged by mmengine as the ``local_safely`` backend):
+    :func:`read_checkpoint_file`; tensors come back on the CPU, mmengine's ``load_state_dict`` copies
+    them to the model's device."""
     return read_checkpoint_file(filename)
 
 

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmaction.utils.safe_load import cached_sha256, download_with_sha256, read_checkpoint_file
+from mmaction.utils.safe_load import ChecksumMismatchError, cached_sha256, download_with_sha256, read_checkpoint_file
 from mmaction.utils.safe_load import sha256_of_file  # noqa: F401 - part of this module's interface
 from mmaction.utils.safe_load import unwrap_state_dict as safe_unwrap_state_dict
 
@@ -162,10 +162,6 @@ def find_openai_tower(pretrained: str, *, width: int, patch_size: int, input_res
     return None
 
 
-def _verified_sha256(path: str) -> str:
-    return cached_sha256(path)
-
-
 def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
                        logger: Optional[LoggerLike] = None) -> str:
     """Path of ``tower``'s file in the cache, downloading it there first when it is missing.
@@ -183,7 +179,7 @@ def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
     cache_dir = os.path.expanduser(cache_dir or DEFAULT_CACHE_DIR)
     dst = os.path.join(cache_dir, f"{tower.name}.pt")
     if os.path.isfile(dst):
-        found = _verified_sha256(dst)
+        found = cached_sha256(dst)
         if found != tower.sha256:
             raise RuntimeError(
                 f"SHA-256 mismatch for the cached CLIP weights {dst}: expected {tower.sha256}, found "
@@ -193,12 +189,8 @@ def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
     logger.info(f"Downloading OpenAI CLIP {tower.name} from {tower.url} to {dst}")
     try:
         download_with_sha256(tower.url, dst, tower.sha256)
-    except RuntimeError as err:
-        if "SHA-256 mismatch" in str(err):
-            raise
-        raise RuntimeError(
-            f"Could not download OpenAI CLIP {tower.name} from {tower.url} to {dst}: {err}. Without "
-            f"network access, copy the file to {dst} or set pretrained to a local checkpoint.") from err
+    except ChecksumMismatchError:
+        raise
     except Exception as err:  # network errors come in many types
         raise RuntimeError(
             f"Could not download OpenAI CLIP {tower.name} from {tower.url} to {dst}: {err}. Without "
