@@ -40,7 +40,7 @@ def _runner(work_dir, max_epochs: int, **kwargs) -> Runner:
                               num_workers=0, collate_fn=dict(type="default_collate")),
         optim_wrapper=dict(optimizer=dict(type="AdamW", lr=0.1)),
         param_scheduler=dict(type="MultiStepLR", milestones=[1], by_epoch=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs), default_scope="mmengine",
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs), default_scope="mmaction",
         default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1)), randomness=dict(seed=0), **kwargs)
 
 
