@@ -1,41 +1,40 @@
-"""Loading model weights from released (mmcv-style), DDP, plain and mmengine checkpoint files."""
+"""Loading model weights from released (mmcv-style), DDP, plain and mmengine checkpoint files.
 
-import os
-from collections import OrderedDict
-from typing import Dict, Tuple
+Files are read by :func:`mmaction.utils.safe_load.read_checkpoint_file`: tensors and plain data only,
+no code from the file runs; a file that would need it is refused with ``UnsafeCheckpointError``.
+"""
+
+from typing import Any, Dict, Tuple
 
 import torch
 from mmengine.logging import MMLogger, print_log
 from torch import nn
 
+from mmaction.utils.safe_load import read_checkpoint_file, unwrap_state_dict
 
-def read_checkpoint(path: str) -> dict:
-    """Reads a checkpoint file to a dict, safely first (``weights_only=True``).
 
-    Files holding other objects (mmcv/mmengine metadata, optimizer and message-hub state) are
-    re-read with ``weights_only=False``: only do that for files you trust.
+def read_checkpoint(path: str) -> Any:
+    """Reads a checkpoint file safely (see :func:`mmaction.utils.safe_load.read_checkpoint_file`).
+
+    Returns:
+        What the file holds, usually a dict (``{'meta', 'state_dict', 'optimizer', ...}`` or a state dict).
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        mmaction.utils.safe_load.UnsafeCheckpointError: reading it would run code from the file.
+        mmaction.utils.safe_load.CheckpointReadError: the file is damaged or not a checkpoint.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint file not found: {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - metadata objects that the safe unpickler refuses
-        return torch.load(path, map_location="cpu", weights_only=False)
+    return read_checkpoint_file(path)
 
 
-def extract_state_dict(ckpt: dict) -> Dict[str, torch.Tensor]:
-    """The model weights of a checkpoint dict, without a DDP ``module.`` prefix."""
-    state = ckpt
-    for key in ("state_dict", "model"):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
-            break
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError("the checkpoint holds no state dict of tensors (looked at the top level, 'state_dict', 'model')")
-    out = OrderedDict()
-    for k, v in state.items():
-        out[k[len("module."):] if k.startswith("module.") else k] = v
-    return out
+def extract_state_dict(ckpt: Any, source: str = "checkpoint") -> Dict[str, torch.Tensor]:
+    """The model weights of a checkpoint dict (under ``state_dict``/``model``/...), without a DDP
+    ``module.`` prefix (see :func:`mmaction.utils.safe_load.unwrap_state_dict`).
+
+    Raises:
+        ValueError: the checkpoint holds no tensors; the message names ``source``.
+    """
+    return unwrap_state_dict(ckpt, source)
 
 
 def load_model_checkpoint(model: nn.Module, path: str, strict: bool = True) -> Tuple[list, list]:
@@ -52,8 +51,9 @@ def load_model_checkpoint(model: nn.Module, path: str, strict: bool = True) -> T
 
     Raises:
         RuntimeError: naming the file and the keys or shapes that do not fit.
+        mmaction.utils.safe_load.UnsafeCheckpointError: the file was refused (reading it would run its code).
     """
-    state = extract_state_dict(read_checkpoint(path))
+    state = extract_state_dict(read_checkpoint(path), path)
     own = model.state_dict()
     bad_shapes = [
         f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"

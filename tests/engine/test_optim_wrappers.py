@@ -4,6 +4,7 @@ TunableParamsOptimWrapperConstructor (frozen weights left out, no-decay keys, lr
 import pytest
 import torch
 from mmengine.logging import MessageHub
+from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
 from mmaction.engine.optimizers import (
@@ -150,15 +151,28 @@ def group_of(wrapper, model_param_name, model):
     return None
 
 
+def _param_ids(wrapper) -> set:
+    return {id(p) for g in wrapper.optimizer.param_groups for p in g["params"]}
+
+
 def test_constructor_leaves_frozen_weights_out():
     custom = {k: dict(decay_mult=0.0) for k in ("class_embedding", "ln_1", "ln_post")}
     model = ClipLike()
     wrapper = TunableParamsOptimWrapperConstructor(
         dict(optimizer=dict(type="AdamW", lr=3e-4, weight_decay=0.05)), dict(custom_keys=custom))(model)
     assert isinstance(wrapper, SafeOptimWrapper)
-    in_optimizer = {id(p) for g in wrapper.optimizer.param_groups for p in g["params"]}
+    frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
+    assert frozen == {"backbone.class_embedding", "backbone.ln_1.weight", "backbone.ln_1.bias",
+                      "backbone.attn.weight", "backbone.attn.bias"}
+    in_optimizer = _param_ids(wrapper)
     for name, p in model.named_parameters():
         assert (id(p) in in_optimizer) == p.requires_grad, name
+    # without paramwise options mmengine's stock constructor hands over model.parameters(), frozen included
+    stock = DefaultOptimWrapperConstructor(
+        dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=3e-4, weight_decay=0.05)))(model)
+    assert all(id(p) in _param_ids(stock) for name, p in model.named_parameters() if name in frozen)
+    ours = TunableParamsOptimWrapperConstructor(dict(optimizer=dict(type="AdamW", lr=3e-4, weight_decay=0.05)))(model)
+    assert not any(id(p) in _param_ids(ours) for name, p in model.named_parameters() if name in frozen)
     assert group_of(wrapper, "backbone.ln_post.weight", model)["weight_decay"] == 0.0
     assert group_of(wrapper, "backbone.S_Adapter.weight", model)["weight_decay"] == 0.05
     assert group_of(wrapper, "cls_head.weight", model)["lr"] == 3e-4
@@ -181,10 +195,49 @@ def test_constructor_lr_mult_first_match_like_mmengine():
         TunableParamsOptimWrapperConstructor(dict(optimizer=dict(type="AdamW", lr=1.0)), dict(dcn_offset_lr_mult=1))
 
 
-def test_frozen_weights_hold_no_optimizer_state():
-    model = ClipLike()
-    wrapper = TunableParamsOptimWrapperConstructor(dict(optimizer=dict(type="AdamW", lr=1e-2)))(model)
-    loss = model.cls_head(model.backbone.S_Adapter(model.backbone.attn(torch.randn(2, 4)))).sum()
-    wrapper.update_params(loss)
-    state_params = set(wrapper.optimizer.state.keys())
-    assert state_params and all(p.requires_grad for p in state_params)
+def _tiny_recognizer():
+    from mmaction.registry import MODELS
+
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type="Recognizer3D",
+        backbone=dict(type="ViT_CLIP", input_resolution=32, num_frames=2, patch_size=8, width=32, layers=1, heads=2,
+                      num_tadapter=1, adapter_scale=0.5, drop_path_rate=0.0),
+        cls_head=dict(type="I3DHead", num_classes=3, in_channels=32, dropout_ratio=0.0)))
+
+
+def test_aim_training_steps_update_exactly_the_trainable_parameters():
+    """On the real (tiny) AIM recognizer: the optimizer holds exactly the trainable parameters (the
+    stock constructor holds all), each trainable one gets a non-zero gradient within three steps
+    (zero-initialised adapters' first layers start moving at the second), frozen ones never do."""
+    from mmaction.structures import ActionDataSample
+
+    model = _tiny_recognizer().train()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert trainable and frozen and any("Adapter" in n for n in trainable)
+    assert any("attn" in n for n in frozen) and "backbone.conv1.weight" in frozen
+    # no weight decay: a parameter can only move through a non-zero gradient
+    wrapper = TunableParamsOptimWrapperConstructor(
+        dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-2, weight_decay=0.0)))(model)
+    stock = DefaultOptimWrapperConstructor(
+        dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=1e-2, weight_decay=0.0)))(model)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert {names[i] for i in _param_ids(wrapper)} == trainable
+    assert {names[i] for i in _param_ids(stock)} == trainable | frozen
+
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    torch.manual_seed(1)
+    video = torch.randn(2, 1, 3, 2, 32, 32)
+    samples = [ActionDataSample().set_gt_label(0), ActionDataSample().set_gt_label(2)]
+    for step in range(3):
+        loss = model(video, samples, mode="loss")["loss_cls"]
+        wrapper.update_params(loss)  # backward, step, zero_grad
+        if step == 0:
+            assert all(p.grad is None for n, p in model.named_parameters() if n in frozen)
+    after = dict(model.named_parameters())
+    unchanged = sorted(n for n in trainable if torch.equal(after[n].detach(), before[n]))
+    assert not unchanged, f"trainable parameters that never changed: {unchanged}"
+    moved = sorted(n for n in frozen if not torch.equal(after[n].detach(), before[n]))
+    assert not moved, f"frozen parameters that changed: {moved}"
+    assert all(not wrapper.optimizer.state[after[n]] for n in frozen if after[n] in wrapper.optimizer.state)

@@ -33,13 +33,9 @@ Accepted ``pretrained`` values (the format of a file is detected from its keys, 
   ``pytorch_model.bin``, ``open_clip_pytorch_model.bin`` (a Hugging Face / open_clip download).
 """
 
-import hashlib
 import math
 import os
-import pickle
 import re
-import warnings
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from logging import Logger
@@ -49,6 +45,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from torch import nn
+
+from mmaction.utils.safe_load import ChecksumMismatchError, cached_sha256, download_with_sha256, read_checkpoint_file
+from mmaction.utils.safe_load import sha256_of_file  # noqa: F401 - part of this module's interface
+from mmaction.utils.safe_load import unwrap_state_dict as safe_unwrap_state_dict
 
 StateDict = Dict[str, torch.Tensor]
 LoggerLike = Union[Logger, MMLogger]
@@ -110,9 +110,6 @@ OPENAI_AUTO_NAMES = ("openaiclip", "openai")
 
 DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "clip")
 
-# (path, size, mtime_ns) -> sha256 of files already hashed in this process.
-_VERIFIED_HASHES: Dict[Tuple[str, int, int], str] = {}
-
 
 def _supported_towers_text() -> str:
     return ", ".join(
@@ -165,30 +162,14 @@ def find_openai_tower(pretrained: str, *, width: int, patch_size: int, input_res
     return None
 
 
-def sha256_of_file(path: str, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _verified_sha256(path: str) -> str:
-    stat = os.stat(path)
-    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _VERIFIED_HASHES:
-        _VERIFIED_HASHES[key] = sha256_of_file(path)
-    return _VERIFIED_HASHES[key]
-
-
 def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
                        logger: Optional[LoggerLike] = None) -> str:
     """Path of ``tower``'s file in the cache, downloading it there first when it is missing.
 
     The cache is ``cache_dir`` or ``~/.cache/clip`` (the one OpenAI's ``clip`` package uses), the file
-    ``<tower.name>.pt``. A download goes to a temporary name, is checked against ``tower.sha256`` and
-    only then moved into place (safe when several processes start at once).
+    ``<tower.name>.pt``. A download (``torch.hub.download_url_to_file`` with ``hash_prefix``) goes to
+    a temporary name, is checked against ``tower.sha256`` and only then moved into place (safe when
+    several processes start at once); see :func:`mmaction.utils.safe_load.download_with_sha256`.
 
     Raises:
         RuntimeError: the cached or downloaded file's SHA-256 is not ``tower.sha256``, or the
@@ -198,32 +179,22 @@ def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
     cache_dir = os.path.expanduser(cache_dir or DEFAULT_CACHE_DIR)
     dst = os.path.join(cache_dir, f"{tower.name}.pt")
     if os.path.isfile(dst):
-        found = _verified_sha256(dst)
+        found = cached_sha256(dst)
         if found != tower.sha256:
             raise RuntimeError(
                 f"SHA-256 mismatch for the cached CLIP weights {dst}: expected {tower.sha256}, found "
                 f"{found}. The file is damaged or is not {tower.name}; delete it to download it again.")
         return dst
     os.makedirs(cache_dir, exist_ok=True)
-    tmp = f"{dst}.{os.getpid()}.partial"
     logger.info(f"Downloading OpenAI CLIP {tower.name} from {tower.url} to {dst}")
     try:
-        torch.hub.download_url_to_file(tower.url, tmp, progress=True)
+        download_with_sha256(tower.url, dst, tower.sha256)
+    except ChecksumMismatchError:
+        raise
     except Exception as err:  # network errors come in many types
-        if os.path.exists(tmp):
-            os.remove(tmp)
         raise RuntimeError(
             f"Could not download OpenAI CLIP {tower.name} from {tower.url} to {dst}: {err}. Without "
             f"network access, copy the file to {dst} or set pretrained to a local checkpoint.") from err
-    found = sha256_of_file(tmp)
-    if found != tower.sha256:
-        os.remove(tmp)
-        raise RuntimeError(
-            f"SHA-256 mismatch for CLIP weights downloaded from {tower.url}: expected {tower.sha256}, "
-            f"found {found}. The download was deleted; try again.")
-    os.replace(tmp, dst)
-    stat = os.stat(dst)
-    _VERIFIED_HASHES[(os.path.realpath(dst), stat.st_size, stat.st_mtime_ns)] = found
     return dst
 
 
@@ -234,57 +205,13 @@ _FOLDER_FILES = ("model.safetensors", "open_clip_model.safetensors", "pytorch_mo
                  "open_clip_pytorch_model.bin")
 
 
-def _is_torchscript_archive(path: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        return any(name.split("/")[-1] == "constants.pkl" and name.count("/") == 1
-                   for name in zf.namelist())
-
-
-class _IgnoredObject:
-    """Stand-in for a pickled non-tensor object (optimizer meta, numpy scalars, log buffers).
-
-    Accepts any construction arguments and state and keeps nothing, so a checkpoint whose extra
-    entries reference unknown classes can still be read with ``weights_only=True``.
-    """
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> "_IgnoredObject":
-        return super().__new__(cls)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        pass
-
-
-def _torch_load_ignoring_objects(path: str) -> Tuple[Any, List[str]]:
-    """``torch.load(weights_only=True)`` with every unknown global replaced by an inert stand-in.
-
-    Returns:
-        The loaded object and the names of the globals that were replaced.
-    """
-    unsafe = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path))
-    stubs = [(type(f"Ignored_{i}", (_IgnoredObject,), {}), name) for i, name in enumerate(unsafe)]
-    with torch.serialization.safe_globals(stubs):
-        return torch.load(path, map_location="cpu", weights_only=True), unsafe
-
-
-def _jit_state_dict(path: str) -> StateDict:
-    """State dict of a TorchScript archive (OpenAI's released ``.pt`` files)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit is deprecated upstream
-        return torch.jit.load(path, map_location="cpu").state_dict()
-
-
 def read_checkpoint(path: str, logger: Optional[LoggerLike] = None) -> Any:
     """Read a checkpoint file without executing code from it.
 
-    TorchScript archives (OpenAI's ``.pt``) go through ``torch.jit.load(...).state_dict()``;
-    ``.safetensors`` through safetensors; anything else through ``torch.load(weights_only=True)``,
-    retried with inert stand-ins for unknown pickled classes (e.g. the optimizer/log state of a
-    training checkpoint), then as TorchScript.
+    See :func:`mmaction.utils.safe_load.read_checkpoint_file`: safetensors; TorchScript archives
+    (OpenAI's ``.pt``) read without TorchScript's loader; anything else through
+    ``torch.load(weights_only=True)``, unknown pickled classes (e.g. the optimizer/log state of a
+    training checkpoint) kept as inert placeholders, calls to unknown functions refused.
 
     Args:
         path: file path.
@@ -295,63 +222,23 @@ def read_checkpoint(path: str, logger: Optional[LoggerLike] = None) -> Any:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        RuntimeError: the file could not be read in any of the ways above.
+        UnsafeCheckpointError: reading the file would run code from it (a ``RuntimeError``).
+        CheckpointReadError: the file could not be read (a ``RuntimeError``).
     """
-    logger = logger or MMLogger.get_current_instance()
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Checkpoint file not found: {path}")
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
-        return load_file(path, device="cpu")
-    if _is_torchscript_archive(path):
-        return _jit_state_dict(path)
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # unknown pickled classes, or not a torch.save file at all
-        first_error: Exception = err
-    if zipfile.is_zipfile(path) and isinstance(first_error, pickle.UnpicklingError):
-        try:
-            obj, ignored = _torch_load_ignoring_objects(path)
-            logger.info(f"{path}: read with weights_only=True, skipping the non-tensor objects of "
-                        f"types {ignored}")
-            return obj
-        except Exception as err:  # fall through to TorchScript and the final error
-            first_error = err
-    try:
-        return _jit_state_dict(path)
-    except Exception as jit_error:
-        raise RuntimeError(
-            f"Could not read checkpoint {path}: torch.load(weights_only=True) failed with "
-            f"'{first_error}' and torch.jit.load with '{jit_error}'.") from jit_error
-
-
-def _tensor_items(obj: Any) -> int:
-    return sum(isinstance(v, torch.Tensor) for v in obj.values()) if isinstance(obj, dict) else 0
+    return read_checkpoint_file(path, logger)
 
 
 def unwrap_state_dict(obj: Any, source: str) -> StateDict:
-    """Find the flat ``{name: tensor}`` dict in a loaded checkpoint and strip DDP/compile prefixes.
-
-    Descends through ``state_dict`` / ``model`` / ``module`` / ``state_dict_ema`` while the current
-    dict holds no tensors; removes a ``module.`` prefix shared by all keys and ``_orig_mod.``
-    segments (``torch.compile``).
+    """Find the flat ``{name: tensor}`` dict in a loaded checkpoint and strip DDP/compile prefixes
+    (:func:`mmaction.utils.safe_load.unwrap_state_dict`).
 
     Raises:
-        ValueError: no tensors are found; the message names ``source``.
+        PretrainedWeightsError: no tensors are found; the message names ``source``.
     """
-    nested_keys = ("state_dict", "model", "module", "model_state", "state_dict_ema")
-    while isinstance(obj, dict) and _tensor_items(obj) == 0:
-        inner = next((obj[k] for k in nested_keys if isinstance(obj.get(k), dict)), None)
-        if inner is None:
-            break
-        obj = inner
-    if not isinstance(obj, dict) or _tensor_items(obj) == 0:
-        top = list(obj.keys())[:10] if isinstance(obj, dict) else type(obj).__name__
-        raise PretrainedWeightsError(f"{source}: found no tensors in the checkpoint (top-level entries: {top})")
-    state = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-    if all(k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
-    return {k.replace("_orig_mod.", ""): v for k, v in state.items()}
+    try:
+        return safe_unwrap_state_dict(obj, source)
+    except ValueError as err:
+        raise PretrainedWeightsError(str(err)) from None
 
 
 # --------------------------------------------------------------------------------------------------
