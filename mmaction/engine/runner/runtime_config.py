@@ -3,7 +3,7 @@
 - mmengine's optim wrappers, constructor and checkpoint hook are swapped for ours, which take
   the same arguments and add: NaN/inf-safe updates, mixed precision that also runs on CPU,
   frozen weights left out of the optimizer, atomic checkpoint files;
-- ``RNGStateHook`` is added when missing (exact resume);
+- ``RNGStateHook`` and ``ScheduleResumeHook`` are added when missing (exact resume);
 - ``--amp`` is applied;
 - the distributed backend ``'auto'`` is resolved, and DDP on CPU gets ``device_ids=None``;
 - when ``train_cfg.max_epochs`` changed (``--cfg-options`` / ``total_epochs``), schedulers that
@@ -30,7 +30,7 @@ def _note(notes: List[str], message: str) -> None:
 
 def upgrade_engine_types(cfg: Config) -> List[str]:
     """Swaps mmengine's OptimWrapper/AmpOptimWrapper, default constructor and CheckpointHook
-    for ours, and adds RNGStateHook. Returns notes of what changed."""
+    for ours, and adds RNGStateHook and ScheduleResumeHook. Returns notes of what changed."""
     notes: List[str] = []
     wrapper = cfg.get("optim_wrapper")
     if isinstance(wrapper, dict):
@@ -54,9 +54,10 @@ def upgrade_engine_types(cfg: Config) -> List[str]:
             hooks["checkpoint"]["type"] = "AtomicCheckpointHook"
             _note(notes, "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)")
     custom = list(cfg.get("custom_hooks") or [])
-    if not any(isinstance(h, dict) and h.get("type") == "RNGStateHook" for h in custom):
-        custom.append(dict(type="RNGStateHook"))
-        cfg["custom_hooks"] = custom
+    for hook_type in ("RNGStateHook", "ScheduleResumeHook"):
+        if not any(isinstance(h, dict) and h.get("type") == hook_type for h in custom):
+            custom.append(dict(type=hook_type))
+            cfg["custom_hooks"] = custom
     return notes
 
 
