@@ -315,3 +315,31 @@ def log_files(work_dir: Path) -> List[Path]:
 
 def checkpoints(work_dir: Path) -> List[str]:
     return sorted(p.name for p in work_dir.glob("*.pth"))
+
+
+@HOOKS.register_module()
+class ReliabilityTestFillDisk(Hook):
+    """Before training epoch ``epoch`` (1-based), fills the work dir's file system with a filler
+    file, leaving ``leave_fraction`` x the size of the last checkpoint free: the next checkpoint
+    cannot be written (ENOSPC) while the log lines of the epoch still fit. Records the SHA-256 of
+    every file of the work dir at that moment in ``record`` (a path outside the full disk)."""
+
+    priority = "LOWEST"
+
+    def __init__(self, record: str, epoch: int = 2, leave_fraction: float = 0.5) -> None:
+        self.record, self.epoch, self.leave_fraction = record, epoch, float(leave_fraction)
+
+    def before_train_epoch(self, runner):
+        import hashlib
+
+        if runner.epoch + 1 != self.epoch:
+            return
+        work_dir = Path(runner.work_dir)
+        last = Path((work_dir / "last_checkpoint").read_text().strip())
+        hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(work_dir.iterdir()) if p.is_file()}
+        Path(self.record).write_text(json.dumps(hashes, indent=1))
+        stat = os.statvfs(work_dir)
+        free = stat.f_bavail * stat.f_frsize
+        leave = int(last.stat().st_size * self.leave_fraction)
+        with open(work_dir / "filler.bin", "wb") as f:
+            f.write(b"\0" * max(free - leave, 0))
