@@ -9,6 +9,7 @@ dropout (0.5) and random flips on, so the random stream really has to be restore
 """
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,9 @@ def _kill_and_resume(cfg, work_dir, nproc):
     assert f"--resume: continuing from {work_dir / 'epoch_1.pth'}" in text
     assert "RNGStateHook: random generator states restored from the checkpoint" in text
     assert "Epoch(train) [1]" not in output(resumed), "the resumed run trained epoch 1 again"
+    # killed after epoch 1's checkpoint, before its validation: that validation runs first
+    assert "resume: the checkpoint of epoch 1 was written before its validation finished" in text
+    assert "Epoch(val) [1]" in output(resumed)
     return resumed
 
 
@@ -59,6 +63,18 @@ def _assert_same_final_state(reference, resumed):
     problems = tensor_differences(tensors_in(ref["optimizer"]), tensors_in(new["optimizer"]), atol=0.0)
     assert not problems, "final optimizer states differ:\n" + "\n".join(problems)
     assert ref["param_schedulers"] == new["param_schedulers"]
+    _assert_same_best_bookkeeping(reference.parent, resumed.parent, ref, new)
+
+
+def _assert_same_best_bookkeeping(ref_dir, new_dir, ref, new):
+    """The same best files on disk, and the same best score and best file recorded in the last
+    checkpoint (the killed run's epoch 1 was validated after the resume, as in the reference)."""
+    assert sorted(p.name for p in new_dir.glob("best_*.pth")) == sorted(p.name for p in ref_dir.glob("best_*.pth"))
+    ref_info, new_info = ref["message_hub"]["runtime_info"], new["message_hub"]["runtime_info"]
+    assert "best_score" in ref_info
+    assert new_info["best_score"] == ref_info["best_score"]
+    assert Path(new_info["best_ckpt"]).name == Path(ref_info["best_ckpt"]).name
+    assert Path(new_info["best_ckpt"]).parent == new_dir and Path(new_info["best_ckpt"]).is_file()
 
 
 def test_resume_after_kill_matches_uninterrupted_run_1_process(make_config, tmp_path):
