@@ -343,3 +343,29 @@ class ReliabilityTestFillDisk(Hook):
         leave = int(last.stat().st_size * self.leave_fraction)
         with open(work_dir / "filler.bin", "wb") as f:
             f.write(b"\0" * max(free - leave, 0))
+
+
+@HOOKS.register_module()
+class ReliabilityTestPidFile(Hook):
+    """Writes ``<folder>/pid_rank<r>`` when training starts and sleeps ``seconds_per_iter`` after
+    every iteration (a run that is still training when the test acts on it)."""
+
+    def __init__(self, folder: str, seconds_per_iter: float = 0.5) -> None:
+        self.folder, self.seconds_per_iter = folder, float(seconds_per_iter)
+
+    def before_train(self, runner):
+        from mmengine.dist import get_rank
+
+        Path(self.folder, f"pid_rank{get_rank()}").write_text(str(os.getpid()))
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        time.sleep(self.seconds_per_iter)
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
