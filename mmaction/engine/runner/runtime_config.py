@@ -175,9 +175,11 @@ def share_num_classes(cfg: Config) -> Optional[str]:
     """Gives ``model.cls_head.num_classes`` to the list datasets that set neither ``num_classes``
     nor ``label_map``, so that a label outside ``[0, num_classes)`` is an error naming the list
     file and line when the dataset is built (before the first iteration), not an index error in
-    the loss (or, on a GPU, a device-side assert) at the first batch that holds it. Returns a
-    note, or None when nothing changed."""
-    from mmaction.datasets.base_action_dataset import BaseActionDataset
+    the loss (or, on a GPU, a device-side assert) at the first batch that holds it. A dataset
+    whose ``label_map`` (or ``num_classes``) names more classes than the head has is refused
+    (``ConfigError`` naming both). Returns a note, or None when nothing changed."""
+    from mmaction.datasets.base_action_dataset import BaseActionDataset, classes_beyond_head
+    from mmaction.datasets.list_file import AnnotationError
 
     from .config_check import lookup_type
 
@@ -198,6 +200,13 @@ def share_num_classes(cfg: Config) -> Optional[str]:
             if ds.get("num_classes") is None and ds.get("label_map") is None:
                 ds["num_classes"] = num_classes
                 changed.append(key)
+            else:
+                try:
+                    problem = classes_beyond_head(ds, num_classes, f"{key}.dataset")
+                except AnnotationError as exc:
+                    raise ConfigError(f"{key}.dataset: {exc}") from None
+                if problem:
+                    raise ConfigError(problem)
     if not changed:
         return None
     return f"model.cls_head.num_classes={num_classes} -> dataset num_classes of {sorted(set(changed))} (labels checked)"
