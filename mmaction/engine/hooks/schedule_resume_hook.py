@@ -56,9 +56,12 @@ class ScheduleResumeHook(Hook):
       what cannot be carried over exactly (which samples each process and batch draws; with a
       mid-epoch checkpoint, the interrupted epoch restarts from its first batch).
 
+    A checkpoint written before this hook existed has no record; its iterations per epoch are
+    then inferred from the saved ``end`` of the converted schedulers (whole-epoch ends only).
+
     Refused (:class:`ConfigError`, one line): a converted schedule and an iteration-based one
     acting on the same parameter (their step counts would diverge), several optimizers, or a
-    checkpoint that does not record its iterations per epoch when it cannot be inferred.
+    checkpoint without the record whose iterations per epoch cannot be inferred.
     """
 
     priority = "NORMAL"
@@ -88,17 +91,16 @@ class ScheduleResumeHook(Hook):
         old_ipe = meta.get(ITERS_PER_EPOCH_KEY)
         schedulers = runner.param_schedulers
         converted = self._converted_indices(runner)
-        if old_ipe is None:
-            if epoch > 0 and old_iter % epoch == 0:
-                old_ipe = old_iter // epoch
-            elif converted and old_iter != epoch * new_ipe:
+        if old_ipe is None:  # a checkpoint written before this hook existed
+            if not converted:
+                return
+            old_ipe = self._infer_iters_per_epoch(runner, checkpoint, converted)
+            if old_ipe is None:
                 raise ConfigError(
                     f"resume: the checkpoint (epoch {epoch}, iteration {old_iter}) does not record its iterations per "
                     f"epoch and they cannot be inferred, so its epoch-based schedules cannot be re-derived for "
                     f"{new_ipe} iterations per epoch; resume with the original world size and batch size"
                 )
-            else:
-                return
         old_ipe = int(old_ipe)
         if old_ipe == new_ipe:
             if old_iter != epoch * old_ipe:
@@ -137,6 +139,22 @@ class ScheduleResumeHook(Hook):
             before = meta.get(key)
             parts.append(f"{label} {before if before is not None else '?'} -> {now}")
         return ", ".join(parts)
+
+    @staticmethod
+    def _infer_iters_per_epoch(runner, checkpoint: dict, converted: List[int]) -> Optional[int]:
+        """The old iterations per epoch, from the converted schedulers' saved ``end`` (``end`` epochs
+        x iterations per epoch) where the config's ``end`` is a whole number of epochs; None when
+        that gives no single answer."""
+        cfgs = _scheduler_cfgs(runner.cfg.get("param_scheduler")) or []
+        saved = checkpoint.get("param_schedulers")
+        if not isinstance(saved, list) or len(saved) != len(cfgs):
+            return None
+        found = set()
+        for i in converted:
+            end, saved_end = cfgs[i].get("end"), saved[i].get("end")
+            if isinstance(end, int) and end > 0 and isinstance(saved_end, int) and saved_end % end == 0:
+                found.add(saved_end // end)
+        return found.pop() if len(found) == 1 else None
 
     @staticmethod
     def _converted_indices(runner) -> List[int]:

@@ -5,7 +5,7 @@ CPU-only machine. The group is therefore initialised here, before the Runner is 
 (mmengine then sees an initialised group and skips its own set-up): NCCL when CUDA devices
 are available, gloo otherwise.
 
-A worker started by torchrun also asks the kernel to end it when its launcher dies
+A worker started by torchrun (``TORCHELASTIC_RUN_ID`` set) also asks the kernel to end it when its launcher dies
 (:func:`exit_with_parent`): killing only the ``torchrun`` process must not leave workers training on.
 """
 
@@ -117,8 +117,8 @@ def init_distributed(
         return dist.get_rank(), dist.get_world_size()
     if launcher == "slurm":
         _slurm_env(port)
-    else:
-        exit_with_parent()  # torchrun is the parent: its workers must not outlive it
+    elif "TORCHELASTIC_RUN_ID" in os.environ:  # started by torchrun, which is the parent
+        exit_with_parent()  # the workers must not outlive it (not for a process started by hand)
     _require_env("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
     backend = resolve_backend(backend)
     local_rank = int(os.environ["LOCAL_RANK"])
