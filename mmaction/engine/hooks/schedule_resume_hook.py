@@ -108,15 +108,15 @@ class ScheduleResumeHook(Hook):
                     f"resume: not carried over exactly: the checkpoint was written {old_iter - epoch * old_ipe} of "
                     f"{old_ipe} iterations into epoch {epoch + 1}, which restarts from its first batch")
             return
-        if not converted:
-            runner.logger.info(
-                f"resume: iterations per epoch {old_ipe} -> {new_ipe}; no schedule was converted from epochs to "
-                "iterations, so none is re-derived (iteration-based and per-epoch schedules continue unchanged)")
-            return
-        if not isinstance(schedulers, list) or "param_schedulers" not in checkpoint:
+        if isinstance(schedulers, dict):
             raise ConfigError(
                 f"resume: iterations per epoch changed ({old_ipe} -> {new_ipe}) and the run has several optimizers; "
                 "re-deriving their schedules is not supported: resume with the original world size and batch size")
+        if not converted or "param_schedulers" not in checkpoint:
+            runner.logger.info(
+                f"resume: iterations per epoch {old_ipe} -> {new_ipe}; no saved schedule was converted from epochs "
+                "to iterations, so none is re-derived (iteration-based and per-epoch schedules continue unchanged)")
+            return
         names = self._rederive(runner, checkpoint, schedulers, converted, epoch, new_ipe)
         meta["iter"] = epoch * new_ipe
         runner.logger.info(
