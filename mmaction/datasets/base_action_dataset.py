@@ -78,6 +78,8 @@ def classes_beyond_head(dataset_cfg: dict, head_num_classes: int, where: str) ->
     if not isinstance(label_map, str):
         return None
     path = BaseActionDataset._resolve_label_map(label_map, dataset_cfg.get("data_root"))
+    if not osp.isfile(path):
+        return None  # not there yet (e.g. written by a demo set-up): building the dataset reports it
     names = read_label_map(path)
     if len(names) > head_num_classes:
         return (f"{where}: label_map {path} names {len(names)} classes but the model's head has "
