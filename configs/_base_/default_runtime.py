@@ -14,8 +14,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'),
 )
-# Saves every rank's random generator states in the checkpoints and restores them on --resume.
-custom_hooks = [dict(type='RNGStateHook')]
+# Saves every rank's random generator states in the checkpoints and restores them on --resume;
+# re-derives the epoch-based schedules when a resume changes the iterations per epoch.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='ScheduleResumeHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -25,6 +25,7 @@ from mmaction.engine.runner import (
     upgrade_engine_types,
 )
 from mmaction.datasets.list_file import AnnotationError
+from mmaction.engine.runner.atomic_io import DiskFullError
 from mmaction.models.backbones.clip_checkpoint import PretrainedWeightsError
 from mmaction.utils import register_all_modules
 from mmaction.utils.safe_load import CheckpointReadError
@@ -120,9 +121,11 @@ def build_runner(cfg: Config) -> Runner:
 
 
 #: Errors that mean "fix the config, a list file or a weights file" (each names the key, the
-#: file and line, or the file and tensor): the tools print them as one ``error: ...`` line and
-#: exit with code 2 instead of a traceback.
-USER_INPUT_ERRORS = (ConfigError, AnnotationError, PretrainedWeightsError, CheckpointReadError)
+#: file and line, or the file and tensor), or "free disk space" (names the file that could not be
+#: written): the tools print them as one ``error: ...`` line and exit with code 2 instead of a
+#: traceback.
+USER_INPUT_ERRORS = (ConfigError, AnnotationError, PretrainedWeightsError, CheckpointReadError,
+                     DiskFullError)
 
 
 def report_error_and_exit(exc: BaseException, code: int = 2, other_ranks_wait_s: float = 30.0) -> None:

@@ -12,6 +12,10 @@ Robustness (docs/architecture.md, "Unreadable videos"):
   changes.
 - Every sample must load within ``decode_timeout`` seconds (see
   :mod:`mmaction.datasets.video_io.time_limit`); a longer one counts as unreadable.
+- Only the reading of the file counts as "unreadable": an error raised by a pipeline step after
+  the last decoding step (``*Init``/``*Decode``) is a bug or a wrong setting of that step, and stops
+  the run with :class:`PipelineStepError`, naming the step and the file. (A pipeline without a
+  recognisable decoding step keeps counting every error as an unreadable sample.)
 """
 
 import logging
@@ -25,13 +29,62 @@ from mmengine.logging import print_log
 
 from .list_file import AnnotationError, read_label_map, read_lines
 from .transforms.failed_sample import DEFAULT_FAILED_FRAME_SHAPE
-from .video_io import time_limit
+from .transforms.rawframe_decode import RawFrameDecode
+from .transforms.video_decode import VideoDecode
+from .transforms.video_init import VideoInit
+from .video_io import VideoDecodeError, time_limit
+
+_DECODE_STEP_TYPES = (VideoInit, VideoDecode, RawFrameDecode)
+_DECODE_STEP_SUFFIXES = ("Init", "Decode")
+
+
+class PipelineStepError(RuntimeError):
+    """A pipeline step failed on a sample whose file was read: a bug or a wrong setting of that
+    step, not an unreadable video. It stops the run instead of being skipped."""
+
+
+def is_decode_step(step) -> bool:
+    """True for the steps that open or decode a file (``DecordInit``, ``PyAVDecode``,
+    ``RawFrameDecode`` ..., and any step whose class name ends with ``Init`` or ``Decode``)."""
+    return isinstance(step, _DECODE_STEP_TYPES) or type(step).__name__.endswith(_DECODE_STEP_SUFFIXES)
 
 
 def _short(error: BaseException, limit: int = 300) -> str:
     text = f"{type(error).__name__}: {error}"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def classes_beyond_head(dataset_cfg: dict, head_num_classes: int, where: str) -> Optional[str]:
+    """Says (one line) when a dataset config names more classes than the model's head has.
+
+    Args:
+        dataset_cfg: a dataset dict of a config (``label_map``, ``num_classes``, ``data_root``).
+        head_num_classes: ``model.cls_head.num_classes``.
+        where: the config key of the dataset, for the message (e.g. ``'train_dataloader.dataset'``).
+
+    Returns:
+        the problem, naming the label map (and its class count) or ``num_classes``, and the head's;
+        None when the classes fit.
+
+    Raises:
+        AnnotationError: the label map cannot be read.
+    """
+    num_classes = dataset_cfg.get("num_classes")
+    if isinstance(num_classes, int) and num_classes > head_num_classes:
+        return (f"{where}: num_classes={num_classes} is more than the model's head has "
+                f"(model.cls_head.num_classes={head_num_classes})")
+    label_map = dataset_cfg.get("label_map")
+    if not isinstance(label_map, str):
+        return None
+    path = BaseActionDataset._resolve_label_map(label_map, dataset_cfg.get("data_root"))
+    if not osp.isfile(path):
+        return None  # not there yet (e.g. written by a demo set-up): building the dataset reports it
+    names = read_label_map(path)
+    if len(names) > head_num_classes:
+        return (f"{where}: label_map {path} names {len(names)} classes but the model's head has "
+                f"model.cls_head.num_classes={head_num_classes}")
+    return None
 
 
 class BaseActionDataset(BaseDataset):
@@ -230,7 +283,32 @@ class BaseActionDataset(BaseDataset):
     def prepare_data(self, idx: int):
         info = self.get_data_info(idx)
         with time_limit(self.decode_timeout, self._name_of(info)):
-            return self.pipeline(info)
+            return self._run_pipeline(info)
+
+    def _run_pipeline(self, data: dict):
+        """Runs the pipeline's steps; an error of a step after the last decoding step becomes a
+        :class:`PipelineStepError` naming the step and the file."""
+        steps = list(getattr(self.pipeline, "transforms", []))
+        last_decode = max((i for i, step in enumerate(steps) if is_decode_step(step)), default=None)
+        if last_decode is None:
+            return self.pipeline(data)
+        name = self._name_of(data)
+        for i, step in enumerate(steps):
+            try:
+                data = step(data)
+            except VideoDecodeError:
+                raise
+            except Exception as e:
+                if i <= last_decode:
+                    raise
+                raise PipelineStepError(
+                    f"{type(self).__name__}: pipeline step {i} ({type(step).__name__}) failed on {name!r}, which was "
+                    f"read and decoded: {_short(e)}; this is an error of that step (or its settings), not an "
+                    "unreadable video"
+                ) from e
+            if data is None:
+                return None
+        return data
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
@@ -254,7 +332,9 @@ class BaseActionDataset(BaseDataset):
             try:
                 data = self.prepare_data(idx)
                 reason = "the pipeline returned None"
-            except Exception as e:  # noqa: BLE001 - any failure of one sample must not stop training
+            except PipelineStepError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a file that cannot be read must not stop training
                 data, last_error, reason = None, e, _short(e)
             if data is not None:
                 return data
@@ -271,6 +351,8 @@ class BaseActionDataset(BaseDataset):
             if data is not None:
                 return data
             reason = "the pipeline returned None"
+        except PipelineStepError:
+            raise
         except Exception as e:  # noqa: BLE001 - an unreadable test video is kept as black frames
             reason = _short(e)
         self._log_failure(idx, reason, "evaluated as black frames with decode_failed=True")

@@ -8,6 +8,9 @@ the same floating-point operations in the same order. The tiny config keeps drop
 dropout (0.5) and random flips on, so the random stream really has to be restored.
 """
 
+import math
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import KILL_AFTER_EPOCH_1, SEED
@@ -18,6 +21,7 @@ from tests.engine.engine_testkit import (
     output,
     read_logs,
     tensor_differences,
+    run_dirs,
     tensors_in,
 )
 
@@ -44,6 +48,9 @@ def _kill_and_resume(cfg, work_dir, nproc):
     assert f"--resume: continuing from {work_dir / 'epoch_1.pth'}" in text
     assert "RNGStateHook: random generator states restored from the checkpoint" in text
     assert "Epoch(train) [1]" not in output(resumed), "the resumed run trained epoch 1 again"
+    # killed after epoch 1's checkpoint, before its validation: that validation runs first
+    assert "resume: the checkpoint of epoch 1 was written before its validation finished" in text
+    assert "Epoch(val) [1]" in output(resumed)
     return resumed
 
 
@@ -56,6 +63,18 @@ def _assert_same_final_state(reference, resumed):
     problems = tensor_differences(tensors_in(ref["optimizer"]), tensors_in(new["optimizer"]), atol=0.0)
     assert not problems, "final optimizer states differ:\n" + "\n".join(problems)
     assert ref["param_schedulers"] == new["param_schedulers"]
+    _assert_same_best_bookkeeping(reference.parent, resumed.parent, ref, new)
+
+
+def _assert_same_best_bookkeeping(ref_dir, new_dir, ref, new):
+    """The same best files on disk, and the same best score and best file recorded in the last
+    checkpoint (the killed run's epoch 1 was validated after the resume, as in the reference)."""
+    assert sorted(p.name for p in new_dir.glob("best_*.pth")) == sorted(p.name for p in ref_dir.glob("best_*.pth"))
+    ref_info, new_info = ref["message_hub"]["runtime_info"], new["message_hub"]["runtime_info"]
+    assert "best_score" in ref_info
+    assert new_info["best_score"] == ref_info["best_score"]
+    assert Path(new_info["best_ckpt"]).name == Path(ref_info["best_ckpt"]).name
+    assert Path(new_info["best_ckpt"]).parent == new_dir and Path(new_info["best_ckpt"]).is_file()
 
 
 def test_resume_after_kill_matches_uninterrupted_run_1_process(make_config, tmp_path):
@@ -85,3 +104,45 @@ def test_resume_from_missing_file_is_one_error_line(make_config, tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"error: --resume-from {tmp_path / 'nope.pth'}: no such file, or not a complete checkpoint"]
     assert not (tmp_path / "w").exists()
+
+
+def _logged_lr(work_dir, run_index):
+    """``{iteration (1-based): lr}`` logged by one run (``run_index`` in start order) of a work dir."""
+    import json
+
+    folder = run_dirs(work_dir)[run_index]
+    records = [json.loads(line) for line in (folder / "vis_data" / "scalars.json").read_text().splitlines() if line]
+    return {r["step"]: r["lr"] for r in records if "lr" in r and "loss" in r}
+
+
+def test_resume_with_another_world_size_keeps_the_epoch_schedule(make_config, tmp_path):
+    """2 processes (3 iterations per epoch) killed after epoch 1, resumed with 1 process (6 per epoch):
+    every remaining iteration trains at the lr of a 1-process schedule of the same 3 epochs, computed
+    here in closed form: warm-up (LinearLR, 1 epoch) x cosine (T_max 3 epochs) converted to 6
+    iterations per epoch, lr(t) = 3e-3 * 0.5 * (1 + cos(pi * t / 18)) for t >= 6 (warm-up over).
+    Before the fix the cosine, converted for 3 iterations per epoch, reached 0 at iteration 9."""
+    work_dir = tmp_path / "killed"
+    kill_cfg = make_config("tiny_3e_2p_kill_then_1p", max_epochs=EPOCHS, extra=KILL_AFTER_EPOCH_1)
+    args = (str(kill_cfg), *FLAGS, "--resume", "--cfg-options", f"work_dir={work_dir}")
+    killed = dist_tool("dist_train.sh", *args, nproc=2)
+    assert killed.returncode != 0 and (work_dir / "epoch_1.pth").is_file(), describe(killed)
+    assert load_checkpoint_file(work_dir / "epoch_1.pth")["meta"]["iter"] == 3
+    resumed = dist_tool("dist_train.sh", *args, nproc=1)
+    assert resumed.returncode == 0, describe(resumed)
+    ipe_1p, total = 6, 6 * EPOCHS
+    lrs = _logged_lr(work_dir, -1)
+    assert sorted(lrs) == list(range(ipe_1p + 1, total + 1)), sorted(lrs)  # iterations 7..18, none repeated
+    for step, lr in lrs.items():
+        t = step - 1  # the lr an iteration uses was set after the previous one
+        expected = 3e-3 * 0.5 * (1 + math.cos(math.pi * t / total))
+        assert lr == pytest.approx(expected, rel=1e-6, abs=1e-12), (step, lr, expected)
+    assert min(lrs.values()) > 1e-5  # the last iteration (t=17) is at 3e-3 * 0.0076
+    text = output(resumed)
+    assert ("resume: iterations per epoch 3 -> 6 (world size 2 -> 1, batch size 2 -> 2, dataset length 12 -> 12): "
+            "epoch-based schedules ['LinearLR', 'CosineAnnealingLR'] re-derived for 6 iterations per epoch from "
+            "epoch 1 (iteration 3 -> 6)") in text, describe(resumed)
+    assert "resume: not carried over exactly: which samples each process and batch draws" in text
+
+    final = load_checkpoint_file(work_dir / f"epoch_{EPOCHS}.pth")
+    assert (final["meta"]["epoch"], final["meta"]["iter"]) == (EPOCHS, total)
+    assert final["meta"]["train_iters_per_epoch"] == ipe_1p and final["meta"]["train_world_size"] == 1

@@ -228,7 +228,7 @@ def test_engine_upgrades_and_amp():
     assert cfg.optim_wrapper.type == "MixedPrecisionOptimWrapper" and cfg.optim_wrapper.dtype == "bfloat16"
     assert cfg.optim_wrapper.constructor == "TunableParamsOptimWrapperConstructor"
     assert cfg.default_hooks.checkpoint.type == "AtomicCheckpointHook"
-    assert [h["type"] for h in cfg.custom_hooks] == ["RNGStateHook"]
+    assert [h["type"] for h in cfg.custom_hooks] == ["RNGStateHook", "ScheduleResumeHook"]
     apply_amp(cfg, "none")
     assert cfg.optim_wrapper.type == "SafeOptimWrapper" and "dtype" not in cfg.optim_wrapper
     apply_amp(cfg, "fp16")

@@ -315,3 +315,57 @@ def log_files(work_dir: Path) -> List[Path]:
 
 def checkpoints(work_dir: Path) -> List[str]:
     return sorted(p.name for p in work_dir.glob("*.pth"))
+
+
+@HOOKS.register_module()
+class ReliabilityTestFillDisk(Hook):
+    """Before training epoch ``epoch`` (1-based), fills the work dir's file system with a filler
+    file, leaving ``leave_fraction`` x the size of the last checkpoint free: the next checkpoint
+    cannot be written (ENOSPC) while the log lines of the epoch still fit. Records the SHA-256 of
+    every file of the work dir at that moment in ``record`` (a path outside the full disk)."""
+
+    priority = "LOWEST"
+
+    def __init__(self, record: str, epoch: int = 2, leave_fraction: float = 0.5) -> None:
+        self.record, self.epoch, self.leave_fraction = record, epoch, float(leave_fraction)
+
+    def before_train_epoch(self, runner):
+        import hashlib
+
+        if runner.epoch + 1 != self.epoch:
+            return
+        work_dir = Path(runner.work_dir)
+        last = Path((work_dir / "last_checkpoint").read_text().strip())
+        hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(work_dir.iterdir()) if p.is_file()}
+        Path(self.record).write_text(json.dumps(hashes, indent=1))
+        stat = os.statvfs(work_dir)
+        free = stat.f_bavail * stat.f_frsize
+        leave = int(last.stat().st_size * self.leave_fraction)
+        with open(work_dir / "filler.bin", "wb") as f:
+            f.write(b"\0" * max(free - leave, 0))
+
+
+@HOOKS.register_module()
+class ReliabilityTestPidFile(Hook):
+    """Writes ``<folder>/pid_rank<r>`` when training starts and sleeps ``seconds_per_iter`` after
+    every iteration (a run that is still training when the test acts on it)."""
+
+    def __init__(self, folder: str, seconds_per_iter: float = 0.5) -> None:
+        self.folder, self.seconds_per_iter = folder, float(seconds_per_iter)
+
+    def before_train(self, runner):
+        from mmengine.dist import get_rank
+
+        Path(self.folder, f"pid_rank{get_rank()}").write_text(str(os.getpid()))
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        time.sleep(self.seconds_per_iter)
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False

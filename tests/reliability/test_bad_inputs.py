@@ -101,3 +101,13 @@ def test_pretrained_file_of_another_architecture_is_named(videos, tmp_path):
     assert_one_clear_error(proc, tmp_path / "work", str(weights),
                            "key 'conv1.weight' has shape (64, 3, 16, 16) in the file",
                            "(width=32, patch_size=8) expects (32, 3, 8, 8)")
+
+
+def test_label_map_with_more_classes_than_the_head_is_refused(videos, tmp_path):
+    label_map = tmp_path / "label_map.txt"
+    label_map.write_text("".join(f"class_{i}\n" for i in range(5)))  # the tiny head has 3 classes
+    extra = f"train_dataloader['dataset']['label_map'] = '{label_map}'\n"
+    cfg = reliability_config(tmp_path / "cfg.py", videos.train, videos.test, videos.test, extra=extra)
+    proc = run_train(cfg, tmp_path / "work")
+    assert_one_clear_error(proc, tmp_path / "work", "train_dataloader.dataset", f"label_map {label_map} names 5 classes",
+                           "model.cls_head.num_classes=3")

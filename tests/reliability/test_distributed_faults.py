@@ -1,16 +1,30 @@
 """Distributed runs (torchrun, 2 CPU processes, gloo): a rank that fails brings the whole job down
 within a bounded time with its error in the output (no rank is left waiting in a collective);
-distributed evaluation counts every video exactly once (odd list length, one unreadable video)."""
+killing only the torchrun launcher ends its workers; distributed evaluation counts every video
+exactly once (odd list length, one unreadable video)."""
 
+import os
 import pickle
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from tests.reliability.reliability_kit import append_to_list, describe, dist, output, reliability_config
+from tests.engine.engine_testkit import REPO_ROOT, tool_env
+from tests.reliability.reliability_kit import (
+    append_to_list,
+    describe,
+    dist,
+    output,
+    process_alive,
+    reliability_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +47,36 @@ def test_failing_rank_stops_the_job_with_its_error(videos, tmp_path):
     assert re.search(r"rank\s*:\s*1", text), describe(proc)  # torchrun's summary names the failed rank
     assert "Epoch(train) [1][2/" not in text  # iteration 2 never completed on rank 0
     assert not list((tmp_path / "work").glob("*.pth"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux only")
+def test_workers_exit_when_only_the_launcher_is_killed(videos, tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    slow = (f"custom_hooks = [dict(type='RNGStateHook'), "
+            f"dict(type='ReliabilityTestPidFile', folder='{pids}', seconds_per_iter=0.5)]\n")
+    cfg = reliability_config(tmp_path / "cfg.py", videos.train, videos.test, videos.test, max_epochs=50, extra=slow)
+    launcher = subprocess.Popen(
+        ["bash", str(REPO_ROOT / "tools" / "dist_train.sh"), str(cfg), "2", "--cfg-options",
+         f"work_dir={tmp_path / 'work'}"], cwd=str(REPO_ROOT), env=tool_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        while len(list(pids.glob("pid_rank*"))) < 2 and time.monotonic() < deadline and launcher.poll() is None:
+            time.sleep(0.5)
+        workers = [int(p.read_text()) for p in sorted(pids.glob("pid_rank*"))]
+        assert len(workers) == 2 and launcher.poll() is None, "the 2 workers did not start training"
+        assert all(process_alive(pid) for pid in workers)
+        os.kill(launcher.pid, signal.SIGKILL)  # dist_train.sh exec's torchrun: this is the launcher only
+        launcher.wait()
+        deadline = time.monotonic() + 20
+        while any(process_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in workers if process_alive(pid)], "workers kept running after their launcher died"
+    finally:  # leave nothing behind, whatever happened (torchrun gives each worker its own group)
+        for pid in [launcher.pid] + [int(p.read_text()) for p in pids.glob("pid_rank*")]:
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_distributed_evaluation_counts_every_video_once(videos, tmp_path):

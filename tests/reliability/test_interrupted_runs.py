@@ -1,10 +1,12 @@
 """A run SIGKILLed while it writes a checkpoint loses nothing that was on disk before, leaves no
 partial ``epoch_N.pth`` that ``--resume`` could pick, and ``--resume`` continues from the last
-complete checkpoint to the same final weights as a run that was never interrupted.
+complete checkpoint to the same final weights as a run that was never interrupted; the killed
+write's temporary file is deleted when the next run starts.
 
 (The plain "killed right after an epoch, --resume, equal weights" case is
 tests/e2e/test_resume.py; here the kill lands in the middle of the checkpoint file.)"""
 
+import shutil
 import signal
 
 import pytest
@@ -50,7 +52,7 @@ def test_kill_during_checkpoint_write_then_resume(videos, tmp_path):
 
     # A file system or copy tool that is not atomic would leave the partial file under its real
     # name, with last_checkpoint pointing at it: --resume must still take the last complete one.
-    strays[0].rename(work / "epoch_2.pth")
+    shutil.copyfile(strays[0], work / "epoch_2.pth")
     (work / "last_checkpoint").write_text(str(work / "epoch_2.pth"))
     assert find_resume_checkpoint(str(work)) == str(work / "epoch_1.pth")
 
@@ -60,6 +62,9 @@ def test_kill_during_checkpoint_write_then_resume(videos, tmp_path):
     assert f"--resume: continuing from {work / 'epoch_1.pth'}" in text
     assert f"resume: skipping {work / 'epoch_2.pth'}: missing or incomplete" in text
     assert "Epoch(train) [1]" not in text and "Epoch(train) [2][1/4]" in text
+    # the killed write's temporary file is deleted when the next run starts
+    assert f"removed 1 unfinished temporary file(s) of an interrupted write in {work}: ['{strays[0].name}']" in text
+    assert not list(work.glob(".*.tmp-*"))
 
     # the earlier run's log and checkpoint are untouched; the new run wrote its own log
     logs_after = log_files(work)

@@ -16,7 +16,7 @@ DEFAULT_RUNTIME: Dict[str, Any] = dict(
         sampler_seed=dict(type="DistSamplerSeedHook"),
         sync_buffers=dict(type="SyncBuffersHook"),
     ),
-    custom_hooks=[dict(type="RNGStateHook")],
+    custom_hooks=[dict(type="RNGStateHook"), dict(type="ScheduleResumeHook")],
     env_cfg=dict(
         cudnn_benchmark=False,
         mp_cfg=dict(mp_start_method="fork", opencv_num_threads=0),

@@ -4,12 +4,18 @@ mmengine's own launcher calls ``torch.cuda.set_device`` unconditionally, which f
 CPU-only machine. The group is therefore initialised here, before the Runner is built
 (mmengine then sees an initialised group and skips its own set-up): NCCL when CUDA devices
 are available, gloo otherwise.
+
+A worker started by torchrun (``TORCHELASTIC_RUN_ID`` set) also asks the kernel to end it when its launcher dies
+(:func:`exit_with_parent`): killing only the ``torchrun`` process must not leave workers training on.
 """
 
+import ctypes
 import datetime
 import logging
 import os
+import signal
 import subprocess
+import sys
 from typing import Optional, Tuple
 
 import torch
@@ -63,6 +69,32 @@ def _slurm_env(port: Optional[int]) -> None:
     os.environ["LOCAL_WORLD_SIZE"] = os.environ.get("SLURM_NTASKS_PER_NODE", str(num_gpus)).split("(")[0]
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def exit_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Makes the kernel send ``sig`` to this process when its parent (the launcher) dies.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere nothing is done. If the parent already
+    died before the call (this process was re-parented), ``sig`` is sent at once.
+
+    Returns:
+        True when the request is in place.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # the launcher died between getppid() and prctl()
+        os.kill(os.getpid(), sig)
+    return True
+
+
 def init_distributed(
     launcher: str, backend: Optional[str] = "auto", timeout_s: Optional[float] = 1800, port: Optional[int] = None
 ) -> Tuple[int, int]:
@@ -85,6 +117,8 @@ def init_distributed(
         return dist.get_rank(), dist.get_world_size()
     if launcher == "slurm":
         _slurm_env(port)
+    elif "TORCHELASTIC_RUN_ID" in os.environ:  # started by torchrun, which is the parent
+        exit_with_parent()  # the workers must not outlive it (not for a process started by hand)
     _require_env("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
     backend = resolve_backend(backend)
     local_rank = int(os.environ["LOCAL_RANK"])

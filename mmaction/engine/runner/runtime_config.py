@@ -3,7 +3,7 @@
 - mmengine's optim wrappers, constructor and checkpoint hook are swapped for ours, which take
   the same arguments and add: NaN/inf-safe updates, mixed precision that also runs on CPU,
   frozen weights left out of the optimizer, atomic checkpoint files;
-- ``RNGStateHook`` is added when missing (exact resume);
+- ``RNGStateHook`` and ``ScheduleResumeHook`` are added when missing (exact resume);
 - ``--amp`` is applied;
 - the distributed backend ``'auto'`` is resolved, and DDP on CPU gets ``device_ids=None``;
 - when ``train_cfg.max_epochs`` changed (``--cfg-options`` / ``total_epochs``), schedulers that
@@ -30,7 +30,7 @@ def _note(notes: List[str], message: str) -> None:
 
 def upgrade_engine_types(cfg: Config) -> List[str]:
     """Swaps mmengine's OptimWrapper/AmpOptimWrapper, default constructor and CheckpointHook
-    for ours, and adds RNGStateHook. Returns notes of what changed."""
+    for ours, and adds RNGStateHook and ScheduleResumeHook. Returns notes of what changed."""
     notes: List[str] = []
     wrapper = cfg.get("optim_wrapper")
     if isinstance(wrapper, dict):
@@ -54,9 +54,10 @@ def upgrade_engine_types(cfg: Config) -> List[str]:
             hooks["checkpoint"]["type"] = "AtomicCheckpointHook"
             _note(notes, "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)")
     custom = list(cfg.get("custom_hooks") or [])
-    if not any(isinstance(h, dict) and h.get("type") == "RNGStateHook" for h in custom):
-        custom.append(dict(type="RNGStateHook"))
-        cfg["custom_hooks"] = custom
+    for hook_type in ("RNGStateHook", "ScheduleResumeHook"):
+        if not any(isinstance(h, dict) and h.get("type") == hook_type for h in custom):
+            custom.append(dict(type=hook_type))
+            cfg["custom_hooks"] = custom
     return notes
 
 
@@ -174,9 +175,11 @@ def share_num_classes(cfg: Config) -> Optional[str]:
     """Gives ``model.cls_head.num_classes`` to the list datasets that set neither ``num_classes``
     nor ``label_map``, so that a label outside ``[0, num_classes)`` is an error naming the list
     file and line when the dataset is built (before the first iteration), not an index error in
-    the loss (or, on a GPU, a device-side assert) at the first batch that holds it. Returns a
-    note, or None when nothing changed."""
-    from mmaction.datasets.base_action_dataset import BaseActionDataset
+    the loss (or, on a GPU, a device-side assert) at the first batch that holds it. A dataset
+    whose ``label_map`` (or ``num_classes``) names more classes than the head has is refused
+    (``ConfigError`` naming both). Returns a note, or None when nothing changed."""
+    from mmaction.datasets.base_action_dataset import BaseActionDataset, classes_beyond_head
+    from mmaction.datasets.list_file import AnnotationError
 
     from .config_check import lookup_type
 
@@ -197,6 +200,13 @@ def share_num_classes(cfg: Config) -> Optional[str]:
             if ds.get("num_classes") is None and ds.get("label_map") is None:
                 ds["num_classes"] = num_classes
                 changed.append(key)
+            else:
+                try:
+                    problem = classes_beyond_head(ds, num_classes, f"{key}.dataset")
+                except AnnotationError as exc:
+                    raise ConfigError(f"{key}.dataset: {exc}") from None
+                if problem:
+                    raise ConfigError(problem)
     if not changed:
         return None
     return f"model.cls_head.num_classes={num_classes} -> dataset num_classes of {sorted(set(changed))} (labels checked)"
