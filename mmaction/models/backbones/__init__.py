@@ -1,14 +1,19 @@
 from .adapter import Adapter
 from .aim_block import AIMBlock
 from .clip_attention import CLIPAttention
-from .clip_checkpoint import load_clip_visual_state_dict, load_pretrained_clip
+from .clip_checkpoint import PretrainedWeightsError, load_clip_visual_state_dict, load_pretrained_clip
+from .clip_mlp import CLIPMLP
 from .vit_clip import ViT_CLIP
+from .vit_imagenet import ViT_ImageNet
 
 __all__ = [
     "Adapter",
     "AIMBlock",
     "CLIPAttention",
+    "CLIPMLP",
+    "PretrainedWeightsError",
     "ViT_CLIP",
+    "ViT_ImageNet",
     "load_clip_visual_state_dict",
     "load_pretrained_clip",
 ]

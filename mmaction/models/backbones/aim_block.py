@@ -5,6 +5,7 @@ from typing import Dict, Mapping, Optional
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .adapter import Adapter
 
@@ -174,3 +175,17 @@ class AIMBlock(nn.Module):
         if self.use_joint:
             return self.residual_add(x + h, self.MLP_Adapter(xn), num_frames, self.scale)
         return self.residual_add(x, h, num_frames)
+
+
+def forward_blocks(blocks: nn.ModuleList, x: torch.Tensor, num_frames: int, with_cp: bool = False) -> torch.Tensor:
+    """Runs ``x`` through adapted blocks, each under gradient checkpointing when ``with_cp`` and grad is on.
+
+    Shapes:
+        x: (B*T, L, D) -> (B*T, L, D).
+    """
+    for block in blocks:
+        if with_cp and torch.is_grad_enabled():
+            x = checkpoint(block, x, num_frames, use_reentrant=False)
+        else:
+            x = block(x, num_frames)
+    return x
