@@ -3,6 +3,7 @@ from .aim_block import AIMBlock
 from .clip_attention import CLIPAttention
 from .clip_checkpoint import PretrainedWeightsError, load_clip_visual_state_dict, load_pretrained_clip
 from .clip_mlp import CLIPMLP
+from .timesformer import TimeSformer
 from .vit_clip import ViT_CLIP
 from .vit_imagenet import ViT_ImageNet
 
@@ -12,6 +13,7 @@ __all__ = [
     "CLIPAttention",
     "CLIPMLP",
     "PretrainedWeightsError",
+    "TimeSformer",
     "ViT_CLIP",
     "ViT_ImageNet",
     "load_clip_visual_state_dict",

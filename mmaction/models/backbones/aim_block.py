@@ -17,6 +17,32 @@ TIMM_PART_NAMES: Dict[str, str] = dict(norm1="norm1", attn="attn", norm2="norm2"
 DROP_PATH_MODES = ("token", "frame", "sample")
 
 
+def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> Optional[torch.Tensor]:
+    """Stochastic-depth keep mask for a residual branch of x, or None when nothing drops (rate 0).
+
+    Args:
+        x: (B*T, L, D), the T frames of one clip contiguous.
+        rate: drop probability.
+        mode: ``'token'`` (one draw per token position, shared by every frame), ``'frame'`` (one per
+            frame) or ``'sample'`` (one per clip).
+        num_frames: T.
+
+    Returns:
+        (1, L, 1) (``'token'``) or (B*T, 1, 1) mask, values 0 or 1 / (1 - rate).
+    """
+    if rate <= 0.0:
+        return None
+    keep = 1.0 - rate
+    if mode == "token":
+        mask = x.new_empty((1, x.shape[1], 1)).bernoulli_(keep)
+    elif mode == "frame":
+        mask = x.new_empty((x.shape[0], 1, 1)).bernoulli_(keep)
+    else:
+        b = x.shape[0] // num_frames
+        mask = x.new_empty(b, 1, 1, 1).bernoulli_(keep).expand(b, num_frames, 1, 1).reshape(-1, 1, 1)
+    return mask.div_(keep)
+
+
 class AIMBlock(nn.Module):
     """One pre-norm image block ``x + ls1(attn(norm1(x)))``, ``x + ls2(mlp(norm2(x)))`` adapted by AIM.
 
@@ -127,22 +153,8 @@ class AIMBlock(nn.Module):
 
     # ------------------------------------------------------------------ drop path
     def drop_path_mask(self, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        """Keep mask / keep-probability for a residual branch of x, or None when nothing drops.
-
-        Returns a (1, L, 1) mask (``'token'``), (B*T, 1, 1) (``'frame'``, ``'sample'``), values 0
-        or 1 / keep_prob.
-        """
-        if not self.training or self.drop_path_rate <= 0.0:
-            return None
-        keep = 1.0 - self.drop_path_rate
-        if self.drop_path_mode == "token":
-            mask = x.new_empty((1, x.shape[1], 1)).bernoulli_(keep)
-        elif self.drop_path_mode == "frame":
-            mask = x.new_empty((x.shape[0], 1, 1)).bernoulli_(keep)
-        else:
-            b = x.shape[0] // num_frames
-            mask = x.new_empty(b, 1, 1, 1).bernoulli_(keep).expand(b, num_frames, 1, 1).reshape(-1, 1, 1)
-        return mask.div_(keep)
+        """Keep mask / keep-probability for a residual branch of x (see :func:`drop_path_mask`)."""
+        return drop_path_mask(x, self.drop_path_rate if self.training else 0.0, self.drop_path_mode, num_frames)
 
     def residual_add(self, x: torch.Tensor, h: torch.Tensor, num_frames: int, scale: float = 1.0) -> torch.Tensor:
         """``x + drop_path(scale * h)`` in one fused operation."""

@@ -46,9 +46,11 @@ from logging import Logger
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import MMLogger
+from timm.layers import resample_abs_pos_embed
 from torch import nn
+
+from ..utils.temporal_embedding import interpolate_temporal_embedding
 
 StateDict = Dict[str, torch.Tensor]
 LoggerLike = Union[Logger, MMLogger]
@@ -502,7 +504,7 @@ _CONVERTERS = {"clip": _convert_clip, "timm": _convert_timm, "hf": _convert_hf}
 # Positional / temporal embedding resampling
 # --------------------------------------------------------------------------------------------------
 def interpolate_positional_embedding(pos_embed: torch.Tensor, num_tokens: int) -> torch.Tensor:
-    """Resample a CLIP positional embedding to another square patch grid.
+    """Resample a CLIP positional embedding to another square patch grid (timm's ``resample_abs_pos_embed``).
 
     The class position (row 0) is kept; the ``g x g`` grid of patch positions is resized bicubically
     to ``g' x g'`` with ``num_tokens = 1 + g' ** 2``.
@@ -525,17 +527,8 @@ def interpolate_positional_embedding(pos_embed: torch.Tensor, num_tokens: int) -
         raise ValueError(f"positional_embedding lengths {pos.shape[0]} -> {num_tokens} are not "
                          "1 + a square grid of patches")
     if old_grid != new_grid:
-        grid = pos[1:].reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2)
-        grid = F.interpolate(grid, size=(new_grid, new_grid), mode="bicubic", align_corners=False)
-        pos = torch.cat([pos[:1], grid.permute(0, 2, 3, 1).reshape(new_grid * new_grid, -1)], dim=0)
+        pos = resample_abs_pos_embed(pos[None], [new_grid, new_grid], [old_grid, old_grid], num_prefix_tokens=1)[0]
     return pos.unsqueeze(0) if squeeze else pos
-
-
-def interpolate_temporal_embedding(temporal: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """Resample a (1, T, D) temporal embedding linearly to (1, num_frames, D)."""
-    series = temporal.float().reshape(1, -1, temporal.shape[-1]).transpose(1, 2)
-    series = F.interpolate(series, size=num_frames, mode="linear", align_corners=False)
-    return series.transpose(1, 2).reshape(*temporal.shape[:-2], num_frames, temporal.shape[-1])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -630,8 +623,9 @@ def _load_converted(pretrained: str, arch: Dict[str, int], cache_dir: Optional[s
     except ValueError as err:
         raise PretrainedWeightsError(f"{source}: {err}") from err
     if unknown:
-        logger.warning(f"{source}: ignored {len(unknown)} {layout}-layout keys that CLIP's visual "
-                       f"tower has no place for: {_summarise(unknown)}")
+        raise PretrainedWeightsError(
+            f"{source}: {len(unknown)} {layout}-layout key(s) have no place in CLIP's visual tower (another "
+            f"architecture, e.g. LayerScale or register tokens?): {_summarise(unknown)}")
     state = OrderedDict((k, v.detach().float().contiguous()) for k, v in converted.items()
                         if v.is_floating_point())
     pos = state["positional_embedding"] if "positional_embedding" in state else None
@@ -703,15 +697,21 @@ def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patc
             raise PretrainedWeightsError(
                 f"{source}: key '{key}' has shape {tuple(value.shape)} in the checkpoint but the "
                 f"model expects {tuple(target)}; the checkpoint does not fit this architecture.")
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    pretrained_missing = [k for k in missing if _is_clip_key(k)]
+    own_keys = set(own)
+    pretrained_missing = [k for k in own if _is_clip_key(k) and k not in state]
     if pretrained_missing:
-        logger.warning(f"CLIP weights missing from {source}: {_summarise(pretrained_missing)}")
-    new_params = [k for k in missing if not _is_clip_key(k)]
-    if new_params:
-        logger.info(f"Not in {source} (kept at their initial values): {_summarise(new_params)}")
+        raise PretrainedWeightsError(
+            f"{source}: CLIP weights of the model are not in the file (another architecture, e.g. a ViT "
+            f"without ln_pre?): {_summarise(pretrained_missing)}")
+    foreign = [k for k in state if k not in own_keys and _is_clip_key(k)]
+    if foreign:
+        raise PretrainedWeightsError(f"{source}: CLIP weights the model has no place for: {_summarise(foreign)}")
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    if missing:
+        logger.info(f"Not in {source} (kept at their initial values): {_summarise(missing)}")
     if unexpected:
-        logger.warning(f"Keys of {source} the model does not have: {_summarise(unexpected)}")
+        logger.warning(f"Adaptation weights of {source} the model does not have (left unused): "
+                       f"{_summarise(unexpected)}")
     return list(missing), list(unexpected)
 
 
