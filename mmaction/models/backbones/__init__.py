@@ -1,5 +1,6 @@
 from .adapter import Adapter
 from .aim_block import AIMBlock
+from .aim_timm_vit import AIMTimmViT
 from .clip_attention import CLIPAttention
 from .clip_checkpoint import PretrainedWeightsError, load_clip_visual_state_dict, load_pretrained_clip
 from .clip_mlp import CLIPMLP
@@ -10,6 +11,7 @@ from .vit_imagenet import ViT_ImageNet
 __all__ = [
     "Adapter",
     "AIMBlock",
+    "AIMTimmViT",
     "CLIPAttention",
     "CLIPMLP",
     "PretrainedWeightsError",
