@@ -114,3 +114,18 @@ def test_vit_clip_ablation_switches_keep_released_names():
     assert not any("T_Adapter" in k or "MLP_Adapter" in k for k in keys)
     frozen = copy.deepcopy(spatial_only.state_dict())
     spatial_only.load_state_dict(frozen)  # strict
+
+
+def test_docs_backbones_example_runs(repo_root):
+    """The 'add your own image model in one file' example of docs/backbones.md runs as written."""
+    import re
+
+    text = (repo_root / "docs" / "backbones.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 1
+    namespace: dict = {}
+    exec(compile(blocks[0], "docs/backbones.md", "exec"), namespace)  # noqa: S102 (our own doc)
+    model = namespace["model"]
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert "temporal_embedding" in trainable and "norm.weight" in trainable
+    assert not any(".attn." in n for n in trainable)
