@@ -34,18 +34,20 @@ class DividedSpaceTimeBlock(nn.Module):
         heads: attention heads.
         drop_path: stochastic depth rate of this block.
         drop_path_mode: see :func:`~mmaction.models.backbones.aim_block.drop_path_mask`.
+        attn_impl: see :class:`CLIPAttention`.
 
     Shapes:
         x: (B*T, L, D) -> (B*T, L, D), the T frames of one clip contiguous.
     """
 
-    def __init__(self, width: int, heads: int, drop_path: float = 0.0, drop_path_mode: str = "token") -> None:
+    def __init__(self, width: int, heads: int, drop_path: float = 0.0, drop_path_mode: str = "token",
+                 attn_impl: str = "sdpa") -> None:
         super().__init__()
-        self.attn = CLIPAttention(width, heads)
+        self.attn = CLIPAttention(width, heads, attn_impl)
         self.ln_1 = LayerNorm(width, autocast_output=True)
         self.mlp = CLIPMLP(width, width * 4)
         self.ln_2 = LayerNorm(width, autocast_output=True)
-        self.t_attn = CLIPAttention(width, heads)
+        self.t_attn = CLIPAttention(width, heads, attn_impl)
         self.t_norm = LayerNorm(width, autocast_output=True)
         self.T_Adapter = mark_tunable(nn.Linear(width, width))
         self.drop_path_rate = drop_path
@@ -94,6 +96,7 @@ class TimeSformer(BaseModule):
         with_cp: gradient checkpointing per block during training.
         drop_path_mode: see :func:`~mmaction.models.backbones.aim_block.drop_path_mask`.
         pretrained_cache_dir: where OpenAI towers are looked for.
+        attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` (see :class:`CLIPAttention`).
         init_cfg: unused.
 
     Shapes:
@@ -116,6 +119,7 @@ class TimeSformer(BaseModule):
         with_cp: bool = False,
         drop_path_mode: str = "token",
         pretrained_cache_dir: Optional[str] = None,
+        attn_impl: str = "sdpa",
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -143,7 +147,7 @@ class TimeSformer(BaseModule):
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
         self.transformer = nn.Module()
         self.transformer.resblocks = nn.ModuleList(
-            DividedSpaceTimeBlock(width, heads, rate, drop_path_mode) for rate in rates
+            DividedSpaceTimeBlock(width, heads, rate, drop_path_mode, attn_impl) for rate in rates
         )
         self.ln_post = mark_tunable(LayerNorm(width))
         mark_tunable(self, ["temporal_embedding"])

@@ -17,17 +17,18 @@ from .clip_attention import CLIPAttention
 from .clip_mlp import CLIPMLP
 
 
-def clip_aim_block(width: int, heads: int, **adaptation) -> AIMBlock:
+def clip_aim_block(width: int, heads: int, attn_impl: str = "sdpa", **adaptation) -> AIMBlock:
     """An OpenAI CLIP residual block (``ln_1``, ``attn``, ``ln_2``, ``mlp.c_fc``/``c_proj``) adapted by AIM.
 
     Args:
         width: model width D.
         heads: attention heads.
+        attn_impl: see :class:`CLIPAttention`.
         **adaptation: :class:`AIMBlock`'s keyword arguments (adapter_scale, num_tadapter, ...).
     """
     return AIMBlock(
         LayerNorm(width, autocast_output=True),
-        CLIPAttention(width, heads),
+        CLIPAttention(width, heads, attn_impl),
         LayerNorm(width, autocast_output=True),
         CLIPMLP(width, width * 4),
         width=width,
@@ -91,6 +92,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         use_temporal: add the temporal adaptation to every block (ablation switch).
         use_spatial: add the spatial adapter to every block.
         use_joint: add the joint (MLP) adapter to every block.
+        attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` attention kernels (see :class:`CLIPAttention`).
         init_cfg: mmengine init config (unused; weights are initialised as AIM does).
 
     Shapes:
@@ -118,6 +120,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         use_temporal: bool = True,
         use_spatial: bool = True,
         use_joint: bool = True,
+        attn_impl: str = "sdpa",
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -144,7 +147,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
         blocks = [
             clip_aim_block(
-                width, heads, adapter_scale=adapter_scale, num_tadapter=num_tadapter, adapter_ratio=adapter_ratio,
+                width, heads, attn_impl, adapter_scale=adapter_scale, num_tadapter=num_tadapter, adapter_ratio=adapter_ratio,
                 drop_path=rate, drop_path_mode=drop_path_mode, use_temporal=use_temporal, use_spatial=use_spatial,
                 use_joint=use_joint,
             )
