@@ -113,3 +113,10 @@ def test_mean_std_from_pretrained_config_and_config_override():
 def test_non_vit_model_is_refused():
     with pytest.raises(ValueError, match="not a VisionTransformer"):
         AIMTimmViT("resnet18")
+
+
+def test_post_norm_blocks_are_refused():
+    from timm.models.vision_transformer import ResPostBlock
+
+    with pytest.raises(ValueError, match="ResPostBlock is not timm's pre-norm"):
+        AIMTimmViT("vit_small_patch16_224", img_size=32, timm_kwargs=dict(patch_size=8, block_fn=ResPostBlock, **TINY))

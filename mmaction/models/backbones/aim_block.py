@@ -4,6 +4,7 @@ block's own (frozen) norms, attention, MLP and LayerScale."""
 from typing import Dict, Mapping, Optional
 
 import torch
+from timm.models.vision_transformer import Block
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
@@ -201,3 +202,21 @@ def forward_blocks(blocks: nn.ModuleList, x: torch.Tensor, num_frames: int, with
         else:
             x = block(x, num_frames)
     return x
+
+
+def timm_aim_block(block: nn.Module, width: int, **adaptation) -> AIMBlock:
+    """AIM's adaptation around a timm ``vision_transformer.Block`` (pre-norm, optional LayerScale).
+
+    The block's own ``norm1``, ``attn``, ``ls1``, ``norm2``, ``mlp``, ``ls2`` are kept under their
+    timm names, so timm checkpoints load as they are.
+
+    Raises:
+        ValueError: the block is not a pre-norm ``x + ls(attn(norm(x)))`` block (the message names its type).
+    """
+    if not isinstance(block, Block) or type(block).forward is not Block.forward:
+        raise ValueError(f"{type(block).__name__} is not timm's pre-norm vision_transformer.Block "
+                         "(x + ls1(attn(norm1(x))), x + ls2(mlp(norm2(x)))); AIMBlock cannot adapt it")
+    return AIMBlock(
+        block.norm1, block.attn, block.norm2, block.mlp, width=width, ls1=getattr(block, "ls1", None),
+        ls2=getattr(block, "ls2", None), part_names=TIMM_PART_NAMES, **adaptation,
+    )

@@ -12,9 +12,8 @@ from torch import nn
 from mmaction.registry import MODELS
 
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
-from .aim_block import forward_blocks
+from .aim_block import forward_blocks, timm_aim_block
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
-from .vit_imagenet import timm_aim_block
 
 #: prefix of the timm model's keys inside this backbone
 VIT_PREFIX = "vit."

@@ -13,11 +13,12 @@ from torch import nn
 from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
-from .aim_block import drop_path_mask, forward_blocks
+from .aim_block import drop_path_mask
 from .clip_attention import CLIPAttention
 from .clip_checkpoint import load_clip_visual_state_dict
 from .clip_mlp import CLIPMLP
 from .image_weights import load_image_weights
+from .vit_clip import AIMTransformer
 
 
 class DividedSpaceTimeBlock(nn.Module):
@@ -136,7 +137,6 @@ class TimeSformer(BaseModule):
         self.pretrained = pretrained
         self.pretrained_cache_dir = pretrained_cache_dir
         self.tuning = tuning
-        self.with_cp = with_cp
         scale = width**-0.5
         grid = input_resolution // patch_size
         self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
@@ -145,10 +145,8 @@ class TimeSformer(BaseModule):
         self.ln_pre = LayerNorm(width)
         self.temporal_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
-        self.transformer = nn.Module()
-        self.transformer.resblocks = nn.ModuleList(
-            DividedSpaceTimeBlock(width, heads, rate, drop_path_mode, attn_impl) for rate in rates
-        )
+        self.transformer = AIMTransformer(
+            [DividedSpaceTimeBlock(width, heads, rate, drop_path_mode, attn_impl) for rate in rates], with_cp=with_cp)
         self.ln_post = mark_tunable(LayerNorm(width))
         mark_tunable(self, ["temporal_embedding"])
         for module in self.transformer.modules():  # the original's init of the new layers
@@ -188,6 +186,6 @@ class TimeSformer(BaseModule):
                 f"input {h}x{w} gives {x.shape[1] - 1} patches but the model was built for "
                 f"{self.input_resolution}x{self.input_resolution} ({self.positional_embedding.shape[0] - 1} patches)")
         x = add_temporal_embedding(x + self.positional_embedding.to(x.dtype), self.temporal_embedding, t)
-        x = forward_blocks(self.transformer.resblocks, self.ln_pre(x), t, self.with_cp and self.training)
+        x = self.transformer(self.ln_pre(x), t)
         x = self.ln_post(x[:, 0])
         return x.view(b, t, self.width).transpose(1, 2)[:, :, :, None, None]

@@ -6,13 +6,12 @@ import torch
 from mmengine.logging import MMLogger, print_log
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, apply_tuning, check_tuning, interpolate_temporal_embedding, mark_tunable
 from .adapter import Adapter
-from .aim_block import CLIP_PART_NAMES, AIMBlock
+from .aim_block import CLIP_PART_NAMES, AIMBlock, forward_blocks
 from .clip_attention import CLIPAttention
 from .clip_mlp import CLIPMLP
 
@@ -38,7 +37,7 @@ def clip_aim_block(width: int, heads: int, attn_impl: str = "sdpa", **adaptation
 
 
 class AIMTransformer(nn.Module):
-    """The stack of AIM blocks, named ``transformer.resblocks.{i}`` as in CLIP checkpoints.
+    """A stack of blocks ``block(x, num_frames)``, named ``transformer.resblocks.{i}`` as in CLIP checkpoints.
 
     Shapes:
         x: (B*T, L, D) -> (B*T, L, D).
@@ -50,12 +49,7 @@ class AIMTransformer(nn.Module):
         self.with_cp = with_cp
 
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        for block in self.resblocks:
-            if self.with_cp and self.training and torch.is_grad_enabled():
-                x = checkpoint(block, x, num_frames, use_reentrant=False)
-            else:
-                x = block(x, num_frames)
-        return x
+        return forward_blocks(self.resblocks, x, num_frames, self.with_cp and self.training)
 
 
 @MODELS.register_module()

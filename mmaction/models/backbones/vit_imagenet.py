@@ -13,29 +13,11 @@ from mmaction.registry import MODELS
 
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
 from .adapter import Adapter
-from .aim_block import TIMM_PART_NAMES, AIMBlock, forward_blocks
+from .aim_block import forward_blocks, timm_aim_block
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
 
 #: keys of a timm/Google ViT checkpoint renamed for ViT_ImageNet (the original's rule)
 TIMM_VIT_RENAMES = {"norm.weight": "ln_post.weight", "norm.bias": "ln_post.bias"}
-
-
-def timm_aim_block(block: nn.Module, width: int, **adaptation) -> AIMBlock:
-    """AIM's adaptation around a timm ``vision_transformer.Block`` (pre-norm, optional LayerScale).
-
-    The block's own ``norm1``, ``attn``, ``ls1``, ``norm2``, ``mlp``, ``ls2`` are kept under their
-    timm names, so timm checkpoints load as they are.
-
-    Raises:
-        ValueError: the block is not a pre-norm ``x + ls(attn(norm(x)))`` block (the message names its type).
-    """
-    parts = ("norm1", "attn", "norm2", "mlp")
-    if not all(hasattr(block, p) for p in parts) or getattr(block, "attn", None) is None:
-        raise ValueError(f"{type(block).__name__} is not a pre-norm ViT block with {parts}; AIM adapts timm's Block")
-    return AIMBlock(
-        block.norm1, block.attn, block.norm2, block.mlp, width=width, ls1=getattr(block, "ls1", None),
-        ls2=getattr(block, "ls2", None), part_names=TIMM_PART_NAMES, **adaptation,
-    )
 
 
 @MODELS.register_module()
