@@ -123,3 +123,55 @@ def test_ablation_switches_remove_adapters():
     keys = set(model.state_dict())
     assert not any("T_Adapter" in k or "MLP_Adapter" in k for k in keys)
     assert any("S_Adapter" in k for k in keys)
+
+
+def _to_transformers_layout(timm_state, prefix="vit."):
+    """timm ViT keys written out in Hugging Face transformers' ViTForImageClassification names (here,
+    independently of the converter under test)."""
+    out = {}
+    for key, value in timm_state.items():
+        parts = key.split(".")
+        if key == "cls_token":
+            out[prefix + "embeddings.cls_token"] = value
+        elif key == "pos_embed":
+            out[prefix + "embeddings.position_embeddings"] = value
+        elif key.startswith("patch_embed.proj."):
+            out[prefix + "embeddings.patch_embeddings.projection." + parts[-1]] = value
+        elif key.startswith("norm."):
+            out[prefix + "layernorm." + parts[-1]] = value
+        elif key.startswith("head."):
+            out["classifier." + parts[-1]] = value
+        else:
+            i, rest, kind = parts[1], ".".join(parts[2:-1]), parts[-1]
+            layer = f"{prefix}encoder.layer.{i}."
+            if rest == "attn.qkv":
+                q, k, v = value.chunk(3, dim=0)
+                for name, part in (("query", q), ("key", k), ("value", v)):
+                    out[f"{layer}attention.attention.{name}.{kind}"] = part
+            else:
+                new = {"attn.proj": "attention.output.dense", "mlp.fc1": "intermediate.dense",
+                       "mlp.fc2": "output.dense", "norm1": "layernorm_before", "norm2": "layernorm_after"}[rest]
+                out[f"{layer}{new}.{kind}"] = value
+    return out
+
+
+def test_hugging_face_transformers_vit_hub_folder(tmp_path):
+    from safetensors.torch import save_file
+
+    vit = _timm_vit()
+    hf = _to_transformers_layout(vit.state_dict())
+    snap = tmp_path / "models--google--vit-tiny" / "snapshots" / "0123"
+    snap.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in hf.items()}, str(snap / "model.safetensors"))
+    model = MODELS.build(tiny_cfg(pretrained=str(tmp_path / "models--google--vit-tiny"))).backbone
+    model.init_weights()
+    model.eval()
+    x = torch.randn(1, 3, 4, 32, 32)
+    with torch.no_grad():
+        ours = model(x)[..., 0, 0]
+        theirs = vit.forward_head(vit.forward_features(x.transpose(1, 2)[0]), pre_logits=True).T[None]
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+    hf.pop("vit.encoder.layer.1.attention.attention.value.bias")
+    save_file({k: v.contiguous() for k, v in hf.items()}, str(snap / "model.safetensors"))
+    with pytest.raises(PretrainedWeightsError, match=r"model\.safetensors.*encoder\.layer\.1"):
+        MODELS.build(tiny_cfg(pretrained=str(snap / "model.safetensors"))).backbone.init_weights()

@@ -13,6 +13,7 @@ from mmaction.registry import MODELS
 
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
 from .aim_block import forward_blocks, timm_aim_block
+from .hf_vit_layout import convert_hf_vit, is_hf_vit
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
 
 #: prefix of the timm model's keys inside this backbone
@@ -126,11 +127,13 @@ class AIMTimmViT(BaseModule):
         cfg = resolve_data_config({}, model=self.vit)
         return [255.0 * m for m in cfg["mean"]], [255.0 * s for s in cfg["std"]]
 
-    def _timm_state(self, state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def _timm_state(self, state: Dict[str, torch.Tensor], source: str) -> Dict[str, torch.Tensor]:
         """A file's weights in this backbone's names (``vit.`` + timm's key, or already ours)."""
         state = strip_prefix(state, ("backbone.",))
         if any(k.startswith(VIT_PREFIX) for k in state):
             return state
+        if is_hf_vit(state):
+            state = convert_hf_vit(state, source)
         state = checkpoint_filter_fn(state, self.vit)  # timm's own conversion of original layouts
         return {VIT_PREFIX + k: v for k, v in state.items()}
 
@@ -141,7 +144,7 @@ class AIMTimmViT(BaseModule):
         source, state = read_state_dict(self.pretrained)
         has_attn_pool = getattr(self.vit, "attn_pool", None) is not None
         load_image_weights(
-            self, self._timm_state(state), source, adaptation_key=adaptation_keys(self).__contains__,
+            self, self._timm_state(state, source), source, adaptation_key=adaptation_keys(self).__contains__,
             unused_key=lambda k: k.startswith(("vit.head.", "cls_head.")) or (
                 not has_attn_pool and k.startswith("vit.attn_pool.")),
             pos_embed_key="vit.pos_embed",

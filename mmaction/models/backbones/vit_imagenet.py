@@ -14,6 +14,7 @@ from mmaction.registry import MODELS
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
 from .adapter import Adapter
 from .aim_block import forward_blocks, timm_aim_block
+from .hf_vit_layout import convert_hf_vit, is_hf_vit
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
 
 #: keys of a timm/Google ViT checkpoint renamed for ViT_ImageNet (the original's rule)
@@ -54,6 +55,8 @@ class ViT_ImageNet(BaseModule):  # noqa: N801 (name kept from the original confi
             a timm model) in the timm ViT layout (``norm`` becomes ``ln_post``; ``head``/``pre_logits`` are
             left unused), or a checkpoint of this backbone / a recognizer (``backbone.*``). Loaded by
             :meth:`init_weights`; anything that does not fit raises ``PretrainedWeightsError``.
+            Hugging Face ``transformers`` ViT files (``google/vit-base-patch16-224-in21k``: ``ViTModel``
+            names, q/k/v separate) are converted to the timm layout first.
         adapter_ratio: adapter bottleneck ratio.
         tuning: ``'adapter'`` | ``'full'`` | ``'linear_probe'``.
         with_cp: gradient checkpointing per block during training.
@@ -158,6 +161,8 @@ class ViT_ImageNet(BaseModule):  # noqa: N801 (name kept from the original confi
             return
         source, state = read_state_dict(self.pretrained)
         state = strip_prefix(state, ("backbone.",))
+        if is_hf_vit(state):
+            state = convert_hf_vit(state, source)
         state = {TIMM_VIT_RENAMES.get(k, k): v for k, v in state.items()}
         load_image_weights(
             self, state, source, adaptation_key=adaptation_keys(self).__contains__,
