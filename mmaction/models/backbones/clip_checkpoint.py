@@ -658,11 +658,15 @@ def _summarise(keys: Iterable[str], limit: int = 30) -> str:
 def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patch_size: int,
                          input_resolution: int, layers: int, cache_dir: Optional[str] = None,
                          logger: Optional[LoggerLike] = None) -> Tuple[List[str], List[str]]:
-    """Load pretrained CLIP visual weights into ``module`` (non-strict) and log what did not match.
+    """Load pretrained CLIP visual weights into ``module``; weights of another architecture are an error.
 
     ``positional_embedding`` is resampled to the module's grid and a backbone checkpoint's
     ``temporal_embedding`` to the module's frame count when they differ; any other key whose shape
-    differs from the module's is an error.
+    differs from the module's is an error, and so is a CLIP tensor of the module the file lacks or one
+    the module has no place for (keys of the file CLIP's tower has no place for already fail in
+    :func:`load_clip_visual_state_dict`). Only the module's own additions (adapters,
+    ``temporal_embedding``, ``proj``) may be missing (logged as info); adaptation weights of a
+    recognizer checkpoint the module lacks are left unused (a warning).
 
     Args:
         module: a module named in the CLIP layout (e.g. ``ViT_CLIP``).
@@ -675,9 +679,9 @@ def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patc
         ``(missing_keys, unexpected_keys)`` of ``module.load_state_dict(..., strict=False)``.
 
     Raises:
-        ValueError: a tensor's shape does not fit the module (message names the file, the key,
-            the module's and the file's shapes), or any error of
-            :func:`load_clip_visual_state_dict`.
+        PretrainedWeightsError: a tensor's shape does not fit the module (message names the file, the
+            key, the module's and the file's shapes), a CLIP tensor is missing or has no place, or any
+            error of :func:`load_clip_visual_state_dict`.
     """
     logger = logger or MMLogger.get_current_instance()
     arch = dict(width=width, patch_size=patch_size, input_resolution=input_resolution, layers=layers)
