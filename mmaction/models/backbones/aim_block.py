@@ -121,11 +121,15 @@ class AIMBlock(nn.Module):
         if missing:
             raise ValueError(f"part_names lacks the role(s) {missing}")
         self._names = dict(part_names)
-        for role, module in (("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp), ("ls1", ls1), ("ls2", ls2)):
-            if module is not None and not isinstance(module, nn.Identity):
-                setattr(self, self._names[role], module)
-            else:
+        for role, module in (("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp)):
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"AIMBlock needs the image block's {role} module, got {module!r}")
+            setattr(self, self._names[role], module)
+        for role, module in (("ls1", ls1), ("ls2", ls2)):  # LayerScale: absent or identity -> skipped
+            if module is None or isinstance(module, nn.Identity):
                 self._names[role] = ""
+            else:
+                setattr(self, self._names[role], module)
         self.scale = adapter_scale
         self.num_tadapter = num_tadapter
         self.use_temporal = use_temporal
