@@ -19,6 +19,9 @@ class Adapter(nn.Module):
         x: (..., D) -> (..., D).
     """
 
+    #: adapters train under ``tuning='adapter'`` (see :mod:`mmaction.models.utils.tuning`)
+    trains_with_adapters = True
+
     def __init__(self, d_features: int, mlp_ratio: float = 0.25, skip_connect: bool = True) -> None:
         super().__init__()
         hidden = int(d_features * mlp_ratio)

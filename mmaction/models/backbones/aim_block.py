@@ -1,106 +1,165 @@
-"""One CLIP transformer block with AIM's temporal, spatial and joint adapters."""
+"""AIM's adaptation of one image transformer block: temporal, spatial and joint adapters around the
+block's own (frozen) norms, attention, MLP and LayerScale."""
 
-from collections import OrderedDict
-from typing import Optional
+from typing import Dict, Mapping, Optional
 
 import torch
-import torch.nn.functional as F
+from timm.models.vision_transformer import Block
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
-from ..utils import FrozenCastLinear, LayerNorm, QuickGELU, autocast_frozen
 from .adapter import Adapter
-from .clip_attention import CLIPAttention
 
-#: QuickGELU(z) = z * sigmoid(1.702 z) = silu(1.702 z) / 1.702
-QUICK_GELU_SCALE = 1.702
+#: attribute names of the parts in OpenAI CLIP's residual blocks (released AIM checkpoints)
+CLIP_PART_NAMES: Dict[str, str] = dict(norm1="ln_1", attn="attn", norm2="ln_2", mlp="mlp", ls1="ls1", ls2="ls2")
+#: attribute names of the parts in timm's ``vision_transformer.Block``
+TIMM_PART_NAMES: Dict[str, str] = dict(norm1="norm1", attn="attn", norm2="norm2", mlp="mlp", ls1="ls1", ls2="ls2")
+
+DROP_PATH_MODES = ("token", "frame", "sample")
+
+
+def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> Optional[torch.Tensor]:
+    """Stochastic-depth keep mask for a residual branch of x, or None when nothing drops (rate 0).
+
+    Args:
+        x: (B*T, L, D), the T frames of one clip contiguous.
+        rate: drop probability.
+        mode: ``'token'`` (one draw per token position, shared by every frame), ``'frame'`` (one per
+            frame) or ``'sample'`` (one per clip).
+        num_frames: T.
+
+    Returns:
+        (1, L, 1) (``'token'``) or (B*T, 1, 1) mask, values 0 or 1 / (1 - rate).
+    """
+    if rate <= 0.0:
+        return None
+    keep = 1.0 - rate
+    if mode == "token":
+        mask = x.new_empty((1, x.shape[1], 1)).bernoulli_(keep)
+    elif mode == "frame":
+        mask = x.new_empty((x.shape[0], 1, 1)).bernoulli_(keep)
+    else:
+        b = x.shape[0] // num_frames
+        mask = x.new_empty(b, 1, 1, 1).bernoulli_(keep).expand(b, num_frames, 1, 1).reshape(-1, 1, 1)
+    return mask.div_(keep)
 
 
 class AIMBlock(nn.Module):
-    """A frozen CLIP residual attention block adapted in time, space and jointly.
+    """One pre-norm image block ``x + ls1(attn(norm1(x)))``, ``x + ls2(mlp(norm2(x)))`` adapted by AIM.
 
-    Per block (x holds the L tokens of every one of the B*T frames):
+    The block receives the image model's own modules and adds, each switchable for the ablation:
 
-    1. temporal: tokens at the same position attend across the T frames of their video, through the
-       frozen attention, and ``T_Adapter`` (no skip) maps the result back: ``x + drop_path(h)``.
-       With ``num_tadapter=2`` a ``T_Adapter_in`` (with skip) runs before the attention.
-    2. spatial: ``x + S_Adapter(attn(ln_1(x)))`` with the same frozen attention (skip adapter).
-    3. joint: ``x + mlp(ln_2(x)) + drop_path(scale * MLP_Adapter(ln_2(x)))`` (no-skip adapter).
+    1. temporal (``use_temporal``): tokens at the same position attend across the T frames of
+       their clip through the same attention; ``T_Adapter`` (no skip) maps the result back:
+       ``x + drop_path(T_Adapter(ls1(attn(norm1(x_t)))))``. With ``num_tadapter=2`` a
+       ``T_Adapter_in`` (with skip) runs before the attention.
+    2. spatial (``use_spatial``): ``x + S_Adapter(ls1(attn(norm1(x))))`` (skip adapter); when off,
+       the image block's own ``x + drop_path(ls1(attn(norm1(x))))``.
+    3. joint (``use_joint``): ``x + ls2(mlp(xn)) + drop_path(scale * MLP_Adapter(xn))`` with
+       ``xn = norm2(x)`` (no-skip adapter); when off, ``x + drop_path(ls2(mlp(xn)))``.
 
-    Parameter names equal the released AIM checkpoints' (``attn``, ``ln_1``, ``mlp.c_fc`` ...,
-    ``S_Adapter.D_fc1`` ...).
+    Adapters start as zero / identity, so the adapted block starts as the image block applied to
+    every frame. Every part runs through its own ``forward`` (a wrapper placed on a frozen linear,
+    e.g. LoRA, takes effect). The parts are stored under the names ``part_names`` gives, so the
+    state-dict keys equal the image model's (``ln_1``/``mlp.c_fc`` for CLIP, ``norm1``/``mlp.fc1``
+    for timm) plus ``T_Adapter``, ``T_Adapter_in``, ``S_Adapter``, ``MLP_Adapter``.
 
-    Fast paths (same results up to rounding): with frozen MLP weights, QuickGELU's 1.702 is folded
-    into cached copies of ``c_fc``/``c_proj`` so the activation is one fused ``silu``; drop-path,
-    adapter scale and residual add are one ``addcmul``.
+    Drop-path, the adapter scale and the residual add run as one fused ``add``/``addcmul``.
 
     Args:
+        norm1: the block's attention pre-norm.
+        attn: the block's self-attention, batch-first: (N, S, D) -> (N, S, D).
+        norm2: the block's MLP pre-norm.
+        mlp: the block's MLP.
         width: model width D.
-        heads: attention heads.
-        adapter_scale: scale of the joint (MLP) adapter's output.
+        ls1: LayerScale after the attention (DINOv2), or None.
+        ls2: LayerScale after the MLP, or None.
+        part_names: attribute names of ``norm1``, ``attn``, ``norm2``, ``mlp``, ``ls1``, ``ls2``
+            (:data:`CLIP_PART_NAMES`, :data:`TIMM_PART_NAMES`).
+        adapter_scale: scale of the joint adapter's output.
         num_tadapter: 1 or 2 temporal adapters.
         adapter_ratio: bottleneck ratio of every adapter.
         drop_path: stochastic depth rate of this block.
-        drop_path_mode: ``'token'`` (the original code's behaviour: its (L, B*T, D) layout makes
-            timm's DropPath draw one keep/drop per token position, shared by every frame and video
-            of the batch) or ``'sample'`` (one draw per video, all its frames and tokens).
+        drop_path_mode: which elements share one keep/drop draw: ``'token'`` (one draw per token
+            position, shared by every frame of the batch: what the original CLIP code's
+            (L, B*T, D) layout gives), ``'frame'`` (one per frame: the original ImageNet-ViT code)
+            or ``'sample'`` (one per clip).
+        use_temporal: add the temporal adaptation.
+        use_spatial: add the spatial adapter.
+        use_joint: add the joint (MLP) adapter.
 
     Shapes:
-        x: (B*T, L, D) -> (B*T, L, D), frames of one video contiguous.
+        x: (B*T, L, D) -> (B*T, L, D), the T frames of one clip contiguous.
     """
 
     def __init__(
         self,
+        norm1: nn.Module,
+        attn: nn.Module,
+        norm2: nn.Module,
+        mlp: nn.Module,
+        *,
         width: int,
-        heads: int,
+        ls1: Optional[nn.Module] = None,
+        ls2: Optional[nn.Module] = None,
+        part_names: Mapping[str, str] = CLIP_PART_NAMES,
         adapter_scale: float = 0.5,
         num_tadapter: int = 1,
         adapter_ratio: float = 0.25,
         drop_path: float = 0.0,
         drop_path_mode: str = "token",
+        use_temporal: bool = True,
+        use_spatial: bool = True,
+        use_joint: bool = True,
     ) -> None:
         super().__init__()
         if num_tadapter not in (1, 2):
             raise ValueError(f"num_tadapter must be 1 or 2, got {num_tadapter}")
-        if drop_path_mode not in ("token", "sample"):
-            raise ValueError(f"drop_path_mode must be 'token' or 'sample', got {drop_path_mode!r}")
-        self.attn = CLIPAttention(width, heads)
-        self.ln_1 = LayerNorm(width, autocast_output=True)
-        self.mlp = nn.Sequential(
-            OrderedDict(
-                [
-                    ("c_fc", FrozenCastLinear(width, width * 4)),
-                    ("gelu", QuickGELU()),
-                    ("c_proj", FrozenCastLinear(width * 4, width)),
-                ]
-            )
-        )
-        self.ln_2 = LayerNorm(width, autocast_output=True)
+        if drop_path_mode not in DROP_PATH_MODES:
+            raise ValueError(f"drop_path_mode must be one of {DROP_PATH_MODES}, got {drop_path_mode!r}")
+        missing = sorted({"norm1", "attn", "norm2", "mlp", "ls1", "ls2"} - set(part_names))
+        if missing:
+            raise ValueError(f"part_names lacks the role(s) {missing}")
+        self._names = dict(part_names)
+        for role, module in (("norm1", norm1), ("attn", attn), ("norm2", norm2), ("mlp", mlp)):
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"AIMBlock needs the image block's {role} module, got {module!r}")
+            setattr(self, self._names[role], module)
+        for role, module in (("ls1", ls1), ("ls2", ls2)):  # LayerScale: absent or identity -> skipped
+            if module is None or isinstance(module, nn.Identity):
+                self._names[role] = ""
+            else:
+                setattr(self, self._names[role], module)
         self.scale = adapter_scale
         self.num_tadapter = num_tadapter
-        self.MLP_Adapter = Adapter(width, adapter_ratio, skip_connect=False)
-        self.S_Adapter = Adapter(width, adapter_ratio, skip_connect=True)
-        self.T_Adapter = Adapter(width, adapter_ratio, skip_connect=False)
-        if num_tadapter == 2:
-            self.T_Adapter_in = Adapter(width, adapter_ratio, skip_connect=True)
+        self.use_temporal = use_temporal
+        self.use_spatial = use_spatial
+        self.use_joint = use_joint
+        if use_joint:
+            self.MLP_Adapter = Adapter(width, adapter_ratio, skip_connect=False)
+        if use_spatial:
+            self.S_Adapter = Adapter(width, adapter_ratio, skip_connect=True)
+        if use_temporal:
+            self.T_Adapter = Adapter(width, adapter_ratio, skip_connect=False)
+            if num_tadapter == 2:
+                self.T_Adapter_in = Adapter(width, adapter_ratio, skip_connect=True)
         self.drop_path_rate = drop_path
         self.drop_path_mode = drop_path_mode
 
-    def drop_path_mask(self, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        """Keep mask / keep-probability for a residual branch of x, or None when nothing drops.
+    # ------------------------------------------------------------------ parts
+    def part(self, role: str) -> Optional[nn.Module]:
+        """The image block's module playing ``role`` (``'norm1'``, ``'attn'``, ``'ls1'``...), or None."""
+        name = self._names[role]
+        return getattr(self, name) if name else None
 
-        Returns a (1, L, 1) mask (``'token'``) or a (B*T, 1, 1) mask (``'sample'``), values 0 or
-        1 / keep_prob.
-        """
-        if not self.training or self.drop_path_rate <= 0.0:
-            return None
-        keep = 1.0 - self.drop_path_rate
-        if self.drop_path_mode == "token":
-            shape = (1, x.shape[1], 1)
-            mask = x.new_empty(shape).bernoulli_(keep)
-        else:
-            b = x.shape[0] // num_frames
-            mask = x.new_empty(b, 1, 1, 1).bernoulli_(keep).expand(b, num_frames, 1, 1).reshape(-1, 1, 1)
-        return mask.div_(keep)
+    def _scaled(self, role: str, h: torch.Tensor) -> torch.Tensor:
+        ls = self.part(role)
+        return h if ls is None else ls(h)
+
+    # ------------------------------------------------------------------ drop path
+    def drop_path_mask(self, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
+        """Keep mask / keep-probability for a residual branch of x (see :func:`drop_path_mask`)."""
+        return drop_path_mask(x, self.drop_path_rate if self.training else 0.0, self.drop_path_mode, num_frames)
 
     def residual_add(self, x: torch.Tensor, h: torch.Tensor, num_frames: int, scale: float = 1.0) -> torch.Tensor:
         """``x + drop_path(scale * h)`` in one fused operation."""
@@ -109,32 +168,59 @@ class AIMBlock(nn.Module):
             return torch.add(x, h, alpha=scale)
         return torch.addcmul(x, h, mask if scale == 1.0 else mask * scale)
 
-    def temporal_attention(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+    # ------------------------------------------------------------------ branches
+    def temporal_branch(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
         """The temporal branch h (before drop_path), shape (B*T, L, D)."""
         bt, n, d = x.shape
         b = bt // num_frames
-        # LayerNorm is per token, so it runs before the regrouping. The regrouped tensor must be
+        # The norm is per token, so it runs before the regrouping. The regrouped tensor must be
         # contiguous: for B=1 reshape returns a strided view, and F.linear on a strided 3-D input
         # falls back to a batched matmul that copies the weight once per sequence.
-        h = self.ln_1(x).view(b, num_frames, n, d).transpose(1, 2).contiguous().view(b * n, num_frames, d)
+        h = self.part("norm1")(x).view(b, num_frames, n, d).transpose(1, 2).contiguous().view(b * n, num_frames, d)
         if self.num_tadapter == 2:
             h = self.T_Adapter_in(h)
-        h = self.T_Adapter(self.attn(h))
+        h = self.T_Adapter(self._scaled("ls1", self.part("attn")(h)))
         return h.view(b, n, num_frames, d).transpose(1, 2).reshape(bt, n, d)
 
-    def mlp_forward(self, xn: torch.Tensor) -> torch.Tensor:
-        """CLIP's MLP ``c_proj(QuickGELU(c_fc(xn)))``, as one fused silu when its weights are frozen."""
-        c_fc, c_proj = self.mlp.c_fc, self.mlp.c_proj
-        if c_fc.weight.requires_grad or c_proj.weight.requires_grad or not isinstance(self.mlp.gelu, QuickGELU):
-            return self.mlp(xn)
-        s = QUICK_GELU_SCALE
-        hidden = F.linear(xn, autocast_frozen(c_fc, "weight", c_fc.weight, s), autocast_frozen(c_fc, "bias", c_fc.bias, s))
-        return F.linear(
-            F.silu(hidden), autocast_frozen(c_proj, "weight", c_proj.weight, 1.0 / s), autocast_frozen(c_proj, "bias", c_proj.bias)
-        )
-
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        x = self.residual_add(x, self.temporal_attention(x, num_frames), num_frames)
-        x = x + self.S_Adapter(self.attn(self.ln_1(x)))
-        xn = self.ln_2(x)
-        return self.residual_add(x + self.mlp_forward(xn), self.MLP_Adapter(xn), num_frames, self.scale)
+        if self.use_temporal:
+            x = self.residual_add(x, self.temporal_branch(x, num_frames), num_frames)
+        h = self._scaled("ls1", self.part("attn")(self.part("norm1")(x)))
+        x = x + self.S_Adapter(h) if self.use_spatial else self.residual_add(x, h, num_frames)
+        xn = self.part("norm2")(x)
+        h = self._scaled("ls2", self.part("mlp")(xn))
+        if self.use_joint:
+            return self.residual_add(x + h, self.MLP_Adapter(xn), num_frames, self.scale)
+        return self.residual_add(x, h, num_frames)
+
+
+def forward_blocks(blocks: nn.ModuleList, x: torch.Tensor, num_frames: int, with_cp: bool = False) -> torch.Tensor:
+    """Runs ``x`` through adapted blocks, each under gradient checkpointing when ``with_cp`` and grad is on.
+
+    Shapes:
+        x: (B*T, L, D) -> (B*T, L, D).
+    """
+    for block in blocks:
+        if with_cp and torch.is_grad_enabled():
+            x = checkpoint(block, x, num_frames, use_reentrant=False)
+        else:
+            x = block(x, num_frames)
+    return x
+
+
+def timm_aim_block(block: nn.Module, width: int, **adaptation) -> AIMBlock:
+    """AIM's adaptation around a timm ``vision_transformer.Block`` (pre-norm, optional LayerScale).
+
+    The block's own ``norm1``, ``attn``, ``ls1``, ``norm2``, ``mlp``, ``ls2`` are kept under their
+    timm names, so timm checkpoints load as they are.
+
+    Raises:
+        ValueError: the block is not a pre-norm ``x + ls(attn(norm(x)))`` block (the message names its type).
+    """
+    if not isinstance(block, Block) or type(block).forward is not Block.forward:
+        raise ValueError(f"{type(block).__name__} is not timm's pre-norm vision_transformer.Block "
+                         "(x + ls1(attn(norm1(x))), x + ls2(mlp(norm2(x)))); AIMBlock cannot adapt it")
+    return AIMBlock(
+        block.norm1, block.attn, block.norm2, block.mlp, width=width, ls1=getattr(block, "ls1", None),
+        ls2=getattr(block, "ls2", None), part_names=TIMM_PART_NAMES, **adaptation,
+    )

@@ -42,13 +42,14 @@ from logging import Logger
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import MMLogger
+from timm.layers import resample_abs_pos_embed
 from torch import nn
 
 from mmaction.utils.safe_load import ChecksumMismatchError, cached_sha256, download_with_sha256, read_checkpoint_file
 from mmaction.utils.safe_load import sha256_of_file  # noqa: F401 - part of this module's interface
 from mmaction.utils.safe_load import unwrap_state_dict as safe_unwrap_state_dict
+from ..utils.temporal_embedding import interpolate_temporal_embedding
 
 StateDict = Dict[str, torch.Tensor]
 LoggerLike = Union[Logger, MMLogger]
@@ -389,7 +390,7 @@ _CONVERTERS = {"clip": _convert_clip, "timm": _convert_timm, "hf": _convert_hf}
 # Positional / temporal embedding resampling
 # --------------------------------------------------------------------------------------------------
 def interpolate_positional_embedding(pos_embed: torch.Tensor, num_tokens: int) -> torch.Tensor:
-    """Resample a CLIP positional embedding to another square patch grid.
+    """Resample a CLIP positional embedding to another square patch grid (timm's ``resample_abs_pos_embed``).
 
     The class position (row 0) is kept; the ``g x g`` grid of patch positions is resized bicubically
     to ``g' x g'`` with ``num_tokens = 1 + g' ** 2``.
@@ -412,17 +413,8 @@ def interpolate_positional_embedding(pos_embed: torch.Tensor, num_tokens: int) -
         raise ValueError(f"positional_embedding lengths {pos.shape[0]} -> {num_tokens} are not "
                          "1 + a square grid of patches")
     if old_grid != new_grid:
-        grid = pos[1:].reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2)
-        grid = F.interpolate(grid, size=(new_grid, new_grid), mode="bicubic", align_corners=False)
-        pos = torch.cat([pos[:1], grid.permute(0, 2, 3, 1).reshape(new_grid * new_grid, -1)], dim=0)
+        pos = resample_abs_pos_embed(pos[None], [new_grid, new_grid], [old_grid, old_grid], num_prefix_tokens=1)[0]
     return pos.unsqueeze(0) if squeeze else pos
-
-
-def interpolate_temporal_embedding(temporal: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """Resample a (1, T, D) temporal embedding linearly to (1, num_frames, D)."""
-    series = temporal.float().reshape(1, -1, temporal.shape[-1]).transpose(1, 2)
-    series = F.interpolate(series, size=num_frames, mode="linear", align_corners=False)
-    return series.transpose(1, 2).reshape(*temporal.shape[:-2], num_frames, temporal.shape[-1])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -517,8 +509,9 @@ def _load_converted(pretrained: str, arch: Dict[str, int], cache_dir: Optional[s
     except ValueError as err:
         raise PretrainedWeightsError(f"{source}: {err}") from err
     if unknown:
-        logger.warning(f"{source}: ignored {len(unknown)} {layout}-layout keys that CLIP's visual "
-                       f"tower has no place for: {_summarise(unknown)}")
+        raise PretrainedWeightsError(
+            f"{source}: {len(unknown)} {layout}-layout key(s) have no place in CLIP's visual tower (another "
+            f"architecture, e.g. LayerScale or register tokens?): {_summarise(unknown)}")
     state = OrderedDict((k, v.detach().float().contiguous()) for k, v in converted.items()
                         if v.is_floating_point())
     pos = state["positional_embedding"] if "positional_embedding" in state else None
@@ -551,11 +544,15 @@ def _summarise(keys: Iterable[str], limit: int = 30) -> str:
 def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patch_size: int,
                          input_resolution: int, layers: int, cache_dir: Optional[str] = None,
                          logger: Optional[LoggerLike] = None) -> Tuple[List[str], List[str]]:
-    """Load pretrained CLIP visual weights into ``module`` (non-strict) and log what did not match.
+    """Load pretrained CLIP visual weights into ``module``; weights of another architecture are an error.
 
     ``positional_embedding`` is resampled to the module's grid and a backbone checkpoint's
     ``temporal_embedding`` to the module's frame count when they differ; any other key whose shape
-    differs from the module's is an error.
+    differs from the module's is an error, and so is a CLIP tensor of the module the file lacks or one
+    the module has no place for (keys of the file CLIP's tower has no place for already fail in
+    :func:`load_clip_visual_state_dict`). Only the module's own additions (adapters,
+    ``temporal_embedding``, ``proj``) may be missing (logged as info); adaptation weights of a
+    recognizer checkpoint the module lacks are left unused (a warning).
 
     Args:
         module: a module named in the CLIP layout (e.g. ``ViT_CLIP``).
@@ -568,9 +565,9 @@ def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patc
         ``(missing_keys, unexpected_keys)`` of ``module.load_state_dict(..., strict=False)``.
 
     Raises:
-        ValueError: a tensor's shape does not fit the module (message names the file, the key,
-            the module's and the file's shapes), or any error of
-            :func:`load_clip_visual_state_dict`.
+        PretrainedWeightsError: a tensor's shape does not fit the module (message names the file, the
+            key, the module's and the file's shapes), a CLIP tensor is missing or has no place, or any
+            error of :func:`load_clip_visual_state_dict`.
     """
     logger = logger or MMLogger.get_current_instance()
     arch = dict(width=width, patch_size=patch_size, input_resolution=input_resolution, layers=layers)
@@ -590,15 +587,21 @@ def load_pretrained_clip(module: nn.Module, pretrained: str, *, width: int, patc
             raise PretrainedWeightsError(
                 f"{source}: key '{key}' has shape {tuple(value.shape)} in the checkpoint but the "
                 f"model expects {tuple(target)}; the checkpoint does not fit this architecture.")
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    pretrained_missing = [k for k in missing if _is_clip_key(k)]
+    own_keys = set(own)
+    pretrained_missing = [k for k in own if _is_clip_key(k) and k not in state]
     if pretrained_missing:
-        logger.warning(f"CLIP weights missing from {source}: {_summarise(pretrained_missing)}")
-    new_params = [k for k in missing if not _is_clip_key(k)]
-    if new_params:
-        logger.info(f"Not in {source} (kept at their initial values): {_summarise(new_params)}")
+        raise PretrainedWeightsError(
+            f"{source}: CLIP weights of the model are not in the file (another architecture, e.g. a ViT "
+            f"without ln_pre?): {_summarise(pretrained_missing)}")
+    foreign = [k for k in state if k not in own_keys and _is_clip_key(k)]
+    if foreign:
+        raise PretrainedWeightsError(f"{source}: CLIP weights the model has no place for: {_summarise(foreign)}")
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    if missing:
+        logger.info(f"Not in {source} (kept at their initial values): {_summarise(missing)}")
     if unexpected:
-        logger.warning(f"Keys of {source} the model does not have: {_summarise(unexpected)}")
+        logger.warning(f"Adaptation weights of {source} the model does not have (left unused): "
+                       f"{_summarise(unexpected)}")
     return list(missing), list(unexpected)
 
 

@@ -3,43 +3,53 @@
 from typing import List, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import MMLogger, print_log
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 
-from ..utils import LayerNorm
-from .aim_block import AIMBlock
+from ..utils import LayerNorm, apply_tuning, check_tuning, interpolate_temporal_embedding, mark_tunable
+from .adapter import Adapter
+from .aim_block import CLIP_PART_NAMES, AIMBlock, forward_blocks
+from .clip_attention import CLIPAttention
+from .clip_mlp import CLIPMLP
 
-#: Name fragments of the parameters that train under each tuning mode ('full' trains all).
-TUNABLE_KEYS = {
-    "adapter": ("Adapter", "temporal_embedding", "ln_post"),
-    "linear_probe": (),
-}
+
+def clip_aim_block(width: int, heads: int, attn_impl: str = "sdpa", **adaptation) -> AIMBlock:
+    """An OpenAI CLIP residual block (``ln_1``, ``attn``, ``ln_2``, ``mlp.c_fc``/``c_proj``) adapted by AIM.
+
+    Args:
+        width: model width D.
+        heads: attention heads.
+        attn_impl: see :class:`CLIPAttention`.
+        **adaptation: :class:`AIMBlock`'s keyword arguments (adapter_scale, num_tadapter, ...).
+    """
+    return AIMBlock(
+        LayerNorm(width, autocast_output=True),
+        CLIPAttention(width, heads, attn_impl),
+        LayerNorm(width, autocast_output=True),
+        CLIPMLP(width, width * 4),
+        width=width,
+        part_names=CLIP_PART_NAMES,
+        **adaptation,
+    )
 
 
 class AIMTransformer(nn.Module):
-    """The stack of AIM blocks, named ``transformer.resblocks.{i}`` as in CLIP checkpoints.
+    """A stack of blocks ``block(x, num_frames)``, named ``transformer.resblocks.{i}`` as in CLIP checkpoints.
 
     Shapes:
         x: (B*T, L, D) -> (B*T, L, D).
     """
 
-    def __init__(self, blocks: List[AIMBlock], with_cp: bool = False) -> None:
+    def __init__(self, blocks: List[nn.Module], with_cp: bool = False) -> None:
         super().__init__()
         self.resblocks = nn.ModuleList(blocks)
         self.with_cp = with_cp
 
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        for block in self.resblocks:
-            if self.with_cp and self.training and torch.is_grad_enabled():
-                x = checkpoint(block, x, num_frames, use_reentrant=False)
-            else:
-                x = block(x, num_frames)
-        return x
+        return forward_blocks(self.resblocks, x, num_frames, self.with_cp and self.training)
 
 
 @MODELS.register_module()
@@ -47,7 +57,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
     """CLIP ViT visual tower with AIM's spatial, temporal and joint adapters.
 
     The CLIP weights stay frozen; only the adapters, ``temporal_embedding`` and ``ln_post`` train
-    (``tuning='adapter'``, AIM's rule). ``tuning='full'`` trains everything, ``'linear_probe'``
+    (``tuning='adapter'``, AIM's rule: the adapters declare themselves tunable, the backbone marks
+    ``temporal_embedding`` and ``ln_post``). ``tuning='full'`` trains everything, ``'linear_probe'``
     nothing (only the head, which lives outside the backbone).
 
     Args:
@@ -72,6 +83,10 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         torch_compile: compile every block with ``torch.compile`` (``True`` or a dict of its keyword
             arguments, e.g. ``dict(mode='max-autotune')``); the first call pays the compilation.
         pretrained_cache_dir: where OpenAI towers are looked for / downloaded (default ``~/.cache/clip``).
+        use_temporal: add the temporal adaptation to every block (ablation switch).
+        use_spatial: add the spatial adapter to every block.
+        use_joint: add the joint (MLP) adapter to every block.
+        attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` attention kernels (see :class:`CLIPAttention`).
         init_cfg: mmengine init config (unused; weights are initialised as AIM does).
 
     Shapes:
@@ -96,13 +111,16 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         torch_compile: Union[bool, dict] = False,
         drop_path_mode: str = "token",
         pretrained_cache_dir: Optional[str] = None,
+        use_temporal: bool = True,
+        use_spatial: bool = True,
+        use_joint: bool = True,
+        attn_impl: str = "sdpa",
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         if input_resolution % patch_size != 0:
             raise ValueError(f"input_resolution {input_resolution} is not a multiple of patch_size {patch_size}")
-        if tuning not in ("adapter", "full", "linear_probe"):
-            raise ValueError(f"tuning must be 'adapter', 'full' or 'linear_probe', got {tuning!r}")
+        check_tuning(tuning)
         self.input_resolution = input_resolution
         self.num_frames = num_frames
         self.patch_size = patch_size
@@ -122,11 +140,16 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         self.temporal_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
         blocks = [
-            AIMBlock(width, heads, adapter_scale, num_tadapter, adapter_ratio, drop_path=rate, drop_path_mode=drop_path_mode)
+            clip_aim_block(
+                width, heads, attn_impl, adapter_scale=adapter_scale, num_tadapter=num_tadapter, adapter_ratio=adapter_ratio,
+                drop_path=rate, drop_path_mode=drop_path_mode, use_temporal=use_temporal, use_spatial=use_spatial,
+                use_joint=use_joint,
+            )
             for rate in rates
         ]
         self.transformer = AIMTransformer(blocks, with_cp=with_cp)
-        self.ln_post = LayerNorm(width)
+        self.ln_post = mark_tunable(LayerNorm(width))
+        mark_tunable(self, ["temporal_embedding"])
         self._init_new_layers()
         self.apply_tuning()
         if torch_compile:
@@ -142,8 +165,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
                 nn.init.trunc_normal_(module.weight, std=0.02)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
-        for name, module in self.transformer.named_modules():
-            if name.endswith("Adapter") or name.endswith("Adapter_in"):
+        for module in self.transformer.modules():
+            if isinstance(module, Adapter):
                 nn.init.zeros_(module.D_fc2.weight)
                 nn.init.zeros_(module.D_fc2.bias)
 
@@ -164,10 +187,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
             self.apply_tuning()
 
     def apply_tuning(self) -> None:
-        """Sets ``requires_grad`` of every parameter from ``self.tuning``."""
-        keys = TUNABLE_KEYS.get(self.tuning)
-        for name, param in self.named_parameters():
-            param.requires_grad_(keys is None or any(k in name for k in keys))
+        """Sets ``requires_grad`` of every parameter from ``self.tuning`` (see :func:`apply_tuning`)."""
+        apply_tuning(self, self.tuning)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs) -> None:
@@ -182,18 +203,10 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
                     logger=MMLogger.get_current_instance(),
                 )
                 state_dict = dict(state_dict)
-                state_dict[key] = self.interpolate_temporal_embedding(src, self.num_frames)
+                state_dict[key] = interpolate_temporal_embedding(src, self.num_frames)
         super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
-
-    @staticmethod
-    def interpolate_temporal_embedding(embed: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """Resamples a (1, T0, D) temporal embedding to (1, num_frames, D), linearly over time."""
-        if embed.shape[1] == num_frames:
-            return embed
-        out = F.interpolate(embed.float().transpose(1, 2), size=num_frames, mode="linear", align_corners=False)
-        return out.transpose(1, 2).to(embed.dtype)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -210,9 +223,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
                 f"input {h}x{w} gives {x.shape[1] - 1} patches but the model was built for "
                 f"{self.input_resolution}x{self.input_resolution} ({self.positional_embedding.shape[0] - 1} patches)"
             )
-        temporal = self.temporal_embedding
-        if t != self.num_frames:
-            temporal = self.interpolate_temporal_embedding(temporal, t)
+        temporal = interpolate_temporal_embedding(self.temporal_embedding, t)
         # token n of frame t gets positional[n] + temporal[t]
         x = x.view(b, t, -1, self.width) + self.positional_embedding.to(x.dtype) + temporal.to(x.dtype)[:, :, None]
         x = self.ln_pre(x.view(b * t, -1, self.width))

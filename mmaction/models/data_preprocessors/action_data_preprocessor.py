@@ -16,7 +16,8 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
     and normalised there.
 
     Args:
-        mean: per-channel mean on the 0-255 scale (RGB), or None to skip normalisation.
+        mean: per-channel mean on the 0-255 scale (RGB), or None: the backbone's own (a backbone with
+            ``default_mean_std()``, e.g. ``AIMTimmViT``, set by the recognizer) or no normalisation.
         std: per-channel std on the 0-255 scale.
         format_shape: ``'NCTHW'`` (clips) or ``'NCHW'`` (frames).
         blending: optional mixup/cutmix config, applied in training only.
@@ -41,13 +42,30 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         if (mean is None) != (std is None):
             raise ValueError("give both mean and std, or neither")
         self.format_shape = format_shape
-        self._normalize = mean is not None
-        shape = (-1, 1, 1, 1) if format_shape == "NCTHW" else (-1, 1, 1)
-        if self._normalize:
-            self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(shape), persistent=False)
-            self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(shape), persistent=False)
+        self._normalize = False
+        if mean is not None:
+            self.set_mean_std(mean, std)
         self.blending = MODELS.build(blending) if isinstance(blending, dict) else blending
         self.to_float32 = to_float32
+
+    @property
+    def normalizes(self) -> bool:
+        """Whether a mean/std is set."""
+        return self._normalize
+
+    def set_mean_std(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        """Normalise with this per-channel mean and std (0-255 scale) from now on.
+
+        Raises:
+            ValueError: not one positive std per mean.
+        """
+        if len(mean) != len(std) or any(s <= 0 for s in std):
+            raise ValueError(f"mean {list(mean)} and std {list(std)} must have one positive std per channel")
+        shape = (-1, 1, 1, 1) if self.format_shape == "NCTHW" else (-1, 1, 1)
+        device = self.mean.device if self._normalize else None
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32, device=device).view(shape), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32, device=device).view(shape), persistent=False)
+        self._normalize = True
 
     def forward(self, data: Dict, training: bool = False) -> Dict:
         inputs: Union[torch.Tensor, List[torch.Tensor]] = data["inputs"]

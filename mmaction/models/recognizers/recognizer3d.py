@@ -58,6 +58,7 @@ class Recognizer3D(BaseModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
+        self._normalise_like_backbone()
         self.neck = MODELS.build(neck) if neck is not None else None
         self.cls_head = MODELS.build(cls_head)
         self.train_cfg = dict(train_cfg or {})
@@ -78,6 +79,17 @@ class Recognizer3D(BaseModel):
             f"{counts['tunable']:,} tunable ({counts['tunable'] / 1e6:.2f} M)",
             logger=MMLogger.get_current_instance(),
         )
+
+    def _normalise_like_backbone(self) -> None:
+        """A preprocessor given no mean/std takes the backbone's (its weights' pretrained config), if it has one."""
+        default = getattr(self.backbone, "default_mean_std", None)
+        pre = self.data_preprocessor
+        if default is None or not hasattr(pre, "set_mean_std") or pre.normalizes:
+            return
+        mean, std = default()
+        pre.set_mean_std(mean, std)
+        print_log(f"data_preprocessor: mean={[round(m, 3) for m in mean]}, std={[round(s, 3) for s in std]} "
+                  f"from the backbone's pretrained config", logger=MMLogger.get_current_instance())
 
     # ------------------------------------------------------------------ features
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -48,9 +48,20 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: flo
 class FrozenCastLinear(nn.Linear):
     """``nn.Linear`` whose frozen weights are cast for autocast once (see :func:`autocast_frozen`).
 
-    Same parameters and state-dict names as ``nn.Linear``.
+    Same parameters and state-dict names as ``nn.Linear``. :meth:`forward` can fold a constant into
+    the (cached) weights: ``output_scale * linear(input_scale * x)``, which lets an owner such as
+    :class:`~mmaction.models.backbones.clip_mlp.CLIPMLP` move a constant factor of its activation
+    into the frozen weights instead of spending one pass over the activations on it.
     """
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = autocast_frozen(self, "bias", self.bias) if self.bias is not None else None
-        return F.linear(x, autocast_frozen(self, "weight", self.weight), bias)
+    #: owners check this flag before calling :meth:`forward` with scales (a wrapper lacks it)
+    supports_folded_scale = True
+
+    def forward(self, x: torch.Tensor, output_scale: float = 1.0, input_scale: float = 1.0) -> torch.Tensor:
+        """``output_scale * (W (input_scale * x) + b)``, the scales folded into W and b.
+
+        Shapes:
+            x: (..., in_features) -> (..., out_features).
+        """
+        bias = autocast_frozen(self, "bias", self.bias, output_scale) if self.bias is not None else None
+        return F.linear(x, autocast_frozen(self, "weight", self.weight, output_scale * input_scale), bias)

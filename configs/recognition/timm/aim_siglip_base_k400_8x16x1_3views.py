@@ -1,0 +1,15 @@
+# AIM on SigLIP ViT-B/16 (no class token): SigLIP's attention-pool read-out (global_pool='avg' for the mean).
+# Kinetics-400, 8 frames 1 every 16 (dense), test 3 clips x 1 centre crop, the AIM K400 recipe.
+# Beyond the original repository: no published numbers.
+_base_ = [
+    '../../_base_/models/aim_timm_vit.py',
+    '../../_base_/datasets/k400.py',
+    '../../_base_/schedules/adamw_cosine_30e.py',
+    '../../_base_/default_runtime.py',
+]
+
+model = dict(
+    backbone=dict(model_name='vit_base_patch16_siglip_224.webli', global_pool='map'),
+    cls_head=dict(in_channels=768))
+
+optim_wrapper = dict(type='MixedPrecisionOptimWrapper', dtype='bfloat16')
