@@ -29,23 +29,23 @@ from mmaction.apis.train_utils import (
     build_runner,
     check_test_list,
     default_work_dir,
-    finalize_config,
     format_metrics,
-    load_config,
     prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
+from mmaction.apis.config_loader import load_config
 from mmaction.engine.runner import (
     ConfigError,
     apply_amp,
+    check_weights_given,
     destroy_distributed,
     find_resume_checkpoint,
     init_distributed,
     is_complete_checkpoint,
 )
 from mmaction.engine.runner.distributed import LAUNCHERS
-from mmaction.engine.runner.runtime_config import AMP_CHOICES, log_notes
+from mmaction.engine.runner.runtime_config import AMP_CHOICES
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -82,7 +82,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
-    """Applies the command-line options to ``cfg``; returns notes. Raises ConfigError."""
+    """Applies the command-line options to ``cfg`` (called by :func:`load_config`, between the
+    0.x translation and the checks); returns one note per change. Raises ConfigError."""
     notes: List[str] = []
     if args.work_dir is not None:
         cfg["work_dir"] = args.work_dir
@@ -162,17 +163,16 @@ def run_test(runner, checkpoint: Optional[str], label: str) -> dict:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        cfg, notes = load_config(args.config, args.cfg_options)
-        notes += apply_train_args(cfg, args)
-        notes += finalize_config(cfg, args.launcher)
+        cfg, notes = load_config(args.config, args.cfg_options, launcher=args.launcher,
+                                 tool_changes=lambda c: apply_train_args(c, args))
+        check_weights_given(cfg)
     except ConfigError as exc:
         report_error_and_exit(exc)
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
         notes += prepare_config_assets(cfg, with_pretrain=True)
-        runner = build_runner(cfg)
-        log_notes(notes, "config adjustments")
+        runner = build_runner(cfg, notes)
         if args.test_last or args.test_best:
             check_test_list(cfg)  # a mistake in the test list must show before training, not after
         runner.train()
