@@ -15,6 +15,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import get_video, set_video
 
 _warned = False
@@ -40,6 +41,7 @@ class Normalize(BaseTransform):
         self.std = [float(v) for v in std]
         self.to_bgr = to_bgr
         self.adjust_magnitude = adjust_magnitude
+        warn_unimplemented(self, "adjust_magnitude", adjust_magnitude, False, "there is no optical flow here")
         global _warned
         if not _warned:
             _warned = True
