@@ -79,7 +79,7 @@ def load_config(
         check_option_values(cfg, options)
         cfg.merge_from_dict(options)
     cfg, notes = convert_legacy_config(cfg)
-    stretched = stretch_schedulers(cfg, old_max_epochs)
+    stretched = stretch_schedulers(cfg, old_max_epochs, warn=launcher is not None)
     if stretched:
         notes.append(stretched)
     if tool_changes is not None:

@@ -83,8 +83,9 @@ def _sample(o: Original, clips: int, test_mode: bool) -> str:
     return f"dict(type='SampleFrames', clip_len={o.frames}, frame_interval={o.interval}, num_clips={clips}{uniform}{test})"
 
 
-def original_text(o: Original) -> str:
-    """The text of an original-style config with the settings ``o``."""
+def original_text(o: Original, fp16: bool = True) -> str:
+    """The text of an original-style config with the settings ``o`` (``fp16=False``: the
+    ``optimizer_config`` without ``use_fp16``)."""
     large = "patch_size=14, width=1024, layers=24, heads=16, " if o.large else ""
     tadapter = f", num_tadapter={o.num_tadapter}" if o.num_tadapter != 1 else ""
     train_cfg = (f",\n    train_cfg=dict(blending=dict(type='LabelSmoothing', num_classes={o.num_classes}, "
@@ -150,7 +151,7 @@ work_dir = './work_dirs/original'
 find_unused_parameters = False
 fp16 = None
 optimizer_config = dict(type="DistOptimizerHook", update_interval=1, grad_clip=None, coalesce=True,
-                        bucket_size_mb=-1, use_fp16=True)
+                        bucket_size_mb=-1, use_fp16={fp16})
 """
 
 
@@ -183,3 +184,21 @@ def tiny_options(train_list: Path, val_list: Path, root: Path, frames: int = 2,
         else:
             opts[f"data.{split}.pipeline.4.crop_size"] = size
     return opts
+
+
+def tiny_original_text(o: Original, train_list: Path, val_list: Path, root: Path, fp16: bool = True) -> str:
+    """:func:`original_text` with the tiny overrides written into the file itself (for the
+    command-line tools): 32 px, a 1-layer width-32 model, the given lists, 2 videos per batch."""
+    text = original_text(o, fp16=fp16)
+    for old, new in (
+        ("backbone=dict(", "backbone=dict(input_resolution=32, patch_size=8, width=32, layers=1, heads=2, "),
+        ("cls_head=dict(", "cls_head=dict(in_channels=32, "),
+        ("(-1, 256)", "(-1, 36)"), ("(224, 224)", "(32, 32)"), ("(-1, 224)", "(-1, 32)"),
+        ("crop_size=224", "crop_size=32"), ("videos_per_gpu=8, workers_per_gpu=2", "videos_per_gpu=2, workers_per_gpu=0"),
+        ("workers_per_gpu=1", "workers_per_gpu=0"), ("checkpoint_config = dict(interval=10)", "checkpoint_config = dict(interval=1)"),
+        ("ann_file='data/train.txt', data_prefix='data/train'", f"ann_file='{train_list}', data_prefix='{root}'"),
+        ("ann_file='data/val.txt', data_prefix='data/val'", f"ann_file='{val_list}', data_prefix='{root}'"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text

@@ -127,17 +127,19 @@ def configure_distributed(cfg: Config, launcher: str) -> List[str]:
     return notes
 
 
-def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int]) -> Optional[str]:
+def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int], warn: bool = True) -> Optional[str]:
     """After ``train_cfg.max_epochs`` changed from ``old_max_epochs``, moves the ``end`` (and
     ``T_max`` when it spanned the same range) of every epoch-based scheduler that ended at the
-    old last epoch to the new one. Returns a note, or None when nothing changed."""
+    old last epoch to the new one. Returns a note, or None when nothing changed. With ``warn``,
+    schedulers that end after the last epoch are warned about (once)."""
     train_cfg = cfg.get("train_cfg")
     schedulers = cfg.get("param_scheduler")
     if not isinstance(train_cfg, dict) or not schedulers:
         return None
     new_max = train_cfg.get("max_epochs")
     if old_max_epochs is None or new_max == old_max_epochs:
-        _warn_late_schedulers(schedulers, new_max)
+        if warn:
+            _warn_late_schedulers(schedulers, new_max)
         return None
     if new_max is None:
         return None
