@@ -23,6 +23,7 @@ from mmaction.apis import load_model_checkpoint
 from mmaction.apis.train_utils import (
     USER_INPUT_ERRORS,
     build_runner,
+    choose_cpu_threads,
     default_work_dir,
     format_metrics,
     prepare_config_assets,
@@ -110,6 +111,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  tool_changes=lambda c: apply_test_args(c, args), skip_checks=TRAIN_ONLY_KEYS)
     except ConfigError as exc:
         report_error_and_exit(exc)
+    if args.launcher == "none":
+        threads = choose_cpu_threads()
+        if threads:
+            notes.append(threads)
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:

@@ -27,6 +27,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from mmaction.apis.train_utils import (
     USER_INPUT_ERRORS,
     build_runner,
+    choose_cpu_threads,
     check_test_list,
     default_work_dir,
     format_metrics,
@@ -168,6 +169,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         check_weights_given(cfg)
     except ConfigError as exc:
         report_error_and_exit(exc)
+    if args.launcher == "none":
+        threads = choose_cpu_threads()
+        if threads:
+            notes.append(threads)
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:

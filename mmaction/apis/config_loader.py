@@ -12,7 +12,8 @@ line, which the tools log (one log line per change), and the result is what runs
 4. move schedulers that ended at the old last epoch when ``max_epochs`` changed;
 5. apply the tool's own command-line options (``tool_changes``: work dir, resume, ``--amp`` ...);
 6. upgrade engine types (optim wrapper, constructor, checkpoint hook, RNGStateHook), set up
-   the distributed settings (``launcher``) and give the head's class count to the datasets;
+   the distributed settings (``launcher``), unpin dataloader memory without a GPU, and give the
+   head's class count to the datasets;
 7. check every ``type`` name, every key and every value (types, ``num_classes >= 1``, ...).
 
 Nothing is built before step 7 has passed.
@@ -33,6 +34,7 @@ from mmaction.engine.runner import (
     convert_legacy_config,
     share_num_classes,
     stretch_schedulers,
+    unpin_memory_without_gpu,
     upgrade_engine_types,
 )
 from mmaction.engine.runner.config_check import check_config_values, check_option_values, read_config_file
@@ -87,6 +89,7 @@ def load_config(
     if launcher is not None:
         notes += upgrade_engine_types(cfg)
         notes += configure_distributed(cfg, launcher)
+        notes += unpin_memory_without_gpu(cfg)
     shared = share_num_classes(cfg)
     if shared:
         notes.append(shared)

@@ -8,7 +8,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from mmengine.config import Config
 from mmengine.dist import get_rank
@@ -58,6 +58,25 @@ def check_test_list(cfg: Config) -> None:
         from mmaction.registry import DATASETS
 
         DATASETS.build(copy.deepcopy(dataset))
+
+
+def choose_cpu_threads() -> Optional[str]:
+    """For a one-process CPU run without ``OMP_NUM_THREADS``: as many torch threads as there are
+    idle cores (CPU count minus the 1-minute load average, at least 1), so that a busy machine is
+    not made slower by threads that wait for each other. Returns a note, or None when nothing
+    was changed (``OMP_NUM_THREADS`` set, a GPU present, or the default already fits)."""
+    import torch
+
+    if "OMP_NUM_THREADS" in os.environ or torch.cuda.is_available() or not hasattr(os, "getloadavg"):
+        return None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    idle = max(1, int(cpus - os.getloadavg()[0] + 0.5))
+    current = torch.get_num_threads()
+    if idle >= current:
+        return None
+    torch.set_num_threads(idle)
+    return (f"torch CPU threads {current} -> {idle} (load average {os.getloadavg()[0]:.1f} on {cpus} CPUs; "
+            "set OMP_NUM_THREADS to choose)")
 
 
 def build_runner(cfg: Config, changes: List[str]) -> Runner:

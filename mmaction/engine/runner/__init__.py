@@ -22,6 +22,7 @@ from .runtime_config import (
     log_notes,
     share_num_classes,
     stretch_schedulers,
+    unpin_memory_without_gpu,
     upgrade_engine_types,
 )
 from .tool_runner import ToolRunner
@@ -55,4 +56,5 @@ __all__ = [
     "stretch_schedulers",
     "share_num_classes",
     "upgrade_engine_types",
+    "unpin_memory_without_gpu",
 ]

@@ -127,6 +127,20 @@ def configure_distributed(cfg: Config, launcher: str) -> List[str]:
     return notes
 
 
+def unpin_memory_without_gpu(cfg: Config) -> List[str]:
+    """Without a GPU, ``pin_memory=True`` in a dataloader does nothing but warn on every run:
+    it is set to False. Returns one note per loader changed."""
+    if torch.cuda.is_available():
+        return []
+    notes: List[str] = []
+    for key in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and loader.get("pin_memory"):
+            loader["pin_memory"] = False
+            _note(notes, f"{key}.pin_memory True -> False (no GPU)")
+    return notes
+
+
 def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int], warn: bool = True) -> Optional[str]:
     """After ``train_cfg.max_epochs`` changed from ``old_max_epochs``, moves the ``end`` (and
     ``T_max`` when it spanned the same range) of every epoch-based scheduler that ended at the
