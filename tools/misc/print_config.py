@@ -9,6 +9,7 @@ Examples:
 """
 
 import argparse
+import contextlib
 import sys
 from typing import List, Optional
 
@@ -31,7 +32,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        cfg, changes = load_config(args.config, args.cfg_options, launcher=args.launcher)
+        with contextlib.redirect_stdout(sys.stderr):  # log lines (e.g. warnings) do not mix with the config
+            cfg, changes = load_config(args.config, args.cfg_options, launcher=args.launcher)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
