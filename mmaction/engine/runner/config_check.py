@@ -424,6 +424,29 @@ def check_config_values(cfg: Config, skip_top_level: Iterable[str] = ()) -> None
         if key not in skip:
             for problem in _range_problems(value, (key,)):
                 raise ConfigError(problem)
+    for problem in _normalize_problems(root, skip):
+        raise ConfigError(problem)
+
+
+def _normalize_problems(root: Dict[str, Any], skip: Set[str]) -> Iterator[str]:
+    """A pipeline ``Normalize`` (which leaves the frames as they are) whose mean/std differ from
+    those of the model's data preprocessor (which normalises): the frames would be normalised
+    with other values than the config says."""
+    model = root.get("model")
+    preproc = model.get("data_preprocessor") if isinstance(model, dict) else None
+    if not isinstance(preproc, dict):
+        return
+    for key, value in root.items():
+        if key in skip:
+            continue
+        for where, typed, type_name in _typed_dicts(value, (key,)):
+            if type_name != "Normalize":
+                continue
+            for stat in ("mean", "std"):
+                want, have = typed.get(stat), preproc.get(stat)
+                if want is not None and (have is None or [float(v) for v in want] != [float(v) for v in have]):
+                    yield (f"{_fmt(where)}.{stat}={list(want)} but model.data_preprocessor.{stat}={have}: the "
+                           "preprocessor normalises (the pipeline step does not); give it the same values")
 
 
 def check_option_values(cfg: Config, options: Dict[str, Any]) -> None:

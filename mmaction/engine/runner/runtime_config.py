@@ -105,11 +105,13 @@ def configure_distributed(cfg: Config, launcher: str) -> List[str]:
         env = cfg["env_cfg"]
     if not isinstance(env.get("dist_cfg"), dict):
         env["dist_cfg"] = dict(backend="auto")
+    if launcher == "none":  # no process group: the backend is not used
+        return notes
     given = env["dist_cfg"].get("backend", "auto")
     env["dist_cfg"]["backend"] = resolve_backend(given)
-    if launcher != "none" and env["dist_cfg"]["backend"] != given:
+    if env["dist_cfg"]["backend"] != given:
         _note(notes, f"env_cfg.dist_cfg.backend {given!r} -> {env['dist_cfg']['backend']!r}")
-    if launcher == "none" or torch.cuda.is_available():
+    if torch.cuda.is_available():
         return notes
     wrapper = cfg.get("model_wrapper_cfg")
     if isinstance(wrapper, dict):

@@ -14,11 +14,16 @@ from mmengine.runner import Runner
 
 from mmaction.registry import RUNNERS
 
-#: Start of the messages that go to the log file only.
+#: Start of the messages that go to the log file only: mmengine's dumps, and its deprecation
+#: notes about its own internals (mmengine's CheckpointHook still builds a FileClient), which a
+#: user cannot act on.
 FILE_ONLY_PREFIXES: Tuple[str, ...] = (
     "Config:\n",
     "Hooks will be executed in the following order",
     "\n" + "-" * 60 + "\nSystem environment:",
+    '"FileClient" will be deprecated in future',
+    '"HardDiskBackend" is the alias of "LocalBackend"',
+    "Distributed training is not used, all SyncBatchNorm",
 )
 
 
