@@ -433,3 +433,14 @@ def test_print_config_prints_the_translated_config_without_building(original_cfg
                           "--cfg-options", "model.backbone.num_frames=abc"],
                          capture_output=True, text=True, timeout=120, cwd=str(repo_root))
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "num_frames='abc'" in bad.stderr
+
+
+def test_pipeline_normalize_must_match_the_preprocessor(tmp_path):
+    text = "\n".join(f"{k} = {v!r}" for k, v in to_plain(NEW_STYLE).items())
+    text += ("\nmodel['data_preprocessor'] = dict(type='ActionDataPreprocessor', mean=[1.0, 2.0, 3.0], "
+             "std=[4.0, 5.0, 6.0])\ntrain_dataloader['dataset']['pipeline'].append(dict(type='Normalize', "
+             "mean=[1, 2, 3], std=[4, 5, 60]))\n")
+    with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.pipeline\.1\.std=\[4, 5, 60\] but "
+                                          r"model\.data_preprocessor\.std=\[4\.0, 5\.0, 6\.0\]"):
+        load_config(_write(tmp_path, text))
+    load_config(_write(tmp_path, text.replace("60]", "6]")))  # the same values (ints or floats) pass
