@@ -69,9 +69,12 @@ def apply_test_args(cfg: Config, args: argparse.Namespace) -> List[str]:
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f"checkpoint not found: {args.checkpoint}")
     if args.work_dir is not None:
+        if cfg.get("work_dir") != args.work_dir:
+            notes.append(f"work_dir={args.work_dir!r} (--work-dir)")
         cfg["work_dir"] = args.work_dir
     elif not cfg.get("work_dir"):
         cfg["work_dir"] = default_work_dir(args.config)
+        notes.append(f"work_dir={cfg['work_dir']!r} (default: the config's name)")
     missing = [k for k in ("test_dataloader", "test_cfg", "test_evaluator") if not cfg.get(k)]
     if "test_evaluator" in missing and args.eval:
         missing.remove("test_evaluator")
@@ -89,17 +92,20 @@ def apply_test_args(cfg: Config, args: argparse.Namespace) -> List[str]:
     collect = "gpu" if args.gpu_collect else "cpu"
     if args.eval:
         evaluators = [dict(type="AccMetric", metric_list=list(args.eval), collect_device=collect)]
+        notes.append(f"test_evaluator=AccMetric(metric_list={list(args.eval)}) (--eval)")
     else:
         current = cfg.get("test_evaluator")
         evaluators = list(current) if isinstance(current, (list, tuple)) else [current]
     if args.out:
         evaluators.append(dict(type="DumpVideoResults", out_file_path=args.out, collect_device=collect))
+        notes.append(f"test_evaluator += DumpVideoResults(out_file_path={args.out!r}) (--out)")
     cfg["test_evaluator"] = evaluators
     if args.average_clips is not None:
         model = cfg.get("model")
         test_cfg = dict(model.get("test_cfg") or {})
         test_cfg["average_clips"] = args.average_clips
         model["test_cfg"] = test_cfg
+        notes.append(f"model.test_cfg.average_clips={args.average_clips!r} (--average-clips)")
     return notes
 
 

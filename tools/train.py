@@ -87,15 +87,19 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
     0.x translation and the checks); returns one note per change. Raises ConfigError."""
     notes: List[str] = []
     if args.work_dir is not None:
+        if cfg.get("work_dir") != args.work_dir:
+            notes.append(f"work_dir={args.work_dir!r} (--work-dir)")
         cfg["work_dir"] = args.work_dir
     elif not cfg.get("work_dir"):
         cfg["work_dir"] = default_work_dir(args.config)
+        notes.append(f"work_dir={cfg['work_dir']!r} (default: the config's name)")
     work_dir = osp.abspath(cfg["work_dir"])
 
     if args.resume_from is not None:
         if not is_complete_checkpoint(args.resume_from):
             raise ConfigError(f"--resume-from {args.resume_from}: no such file, or not a complete checkpoint")
         cfg["load_from"], cfg["resume"] = args.resume_from, True
+        notes.append(f"load_from={args.resume_from!r}, resume=True (--resume-from)")
     elif args.resume:
         found = find_resume_checkpoint(work_dir) if osp.isdir(work_dir) else None
         if found is None:
@@ -115,6 +119,8 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if missing:
             raise ConfigError(f"--validate: the config has no {missing}")
     else:
+        if any(cfg.get(k) for k in val_keys):
+            notes.append(f"{list(val_keys)} -> None (no --validate: no validation during training)")
         for key in val_keys:
             cfg[key] = None
     if args.test_best and not args.validate:
@@ -124,7 +130,10 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if missing:
             raise ConfigError(f"--test-last/--test-best: the config has no {missing}")
     else:
-        for key in ("test_dataloader", "test_cfg", "test_evaluator"):
+        test_keys = ("test_dataloader", "test_cfg", "test_evaluator")
+        if any(cfg.get(k) for k in test_keys):
+            notes.append(f"{list(test_keys)} -> None (no --test-last/--test-best: no test after training)")
+        for key in test_keys:
             cfg[key] = None
 
     randomness = dict(cfg.get("randomness") or {})
@@ -135,6 +144,8 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         randomness["deterministic"] = True
     if args.diff_seed:
         randomness["diff_rank_seed"] = True
+    if randomness != dict(cfg.get("randomness") or {}):
+        notes.append(f"randomness={randomness} (--seed/--deterministic/--diff-seed)")
     cfg["randomness"] = randomness
 
     amp_note = apply_amp(cfg, args.amp)
@@ -145,6 +156,7 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if not isinstance(scale, dict) or "base_batch_size" not in scale:
             raise ConfigError("--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) in the config")
         scale["enable"] = True
+        notes.append("auto_scale_lr.enable=True (--auto-scale-lr)")
     return notes
 
 
