@@ -144,7 +144,8 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         randomness["deterministic"] = True
     if args.diff_seed:
         randomness["diff_rank_seed"] = True
-    if (args.seed is not None or args.deterministic or args.diff_seed) and randomness != dict(cfg.get("randomness") or {}):
+    asked = args.seed is not None or args.deterministic or args.diff_seed
+    if asked and randomness != dict(cfg.get("randomness") or {}):
         notes.append(f"randomness={randomness} (--seed/--deterministic/--diff-seed)")
     cfg["randomness"] = randomness
 
