@@ -9,6 +9,7 @@ rank's own traceback is above it.
 """
 
 import logging
+import os
 import sys
 from typing import List, Optional
 
@@ -22,6 +23,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     # The elastic agent logs each stopped worker at WARNING/ERROR; the outcome is reported below.
     logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    # torchrun's own default (1 thread per worker), set here so that it does not warn on every start.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         run(parse_args(sys.argv[1:] if argv is None else argv))
     except ChildFailedError as err:
