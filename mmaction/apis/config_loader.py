@@ -81,7 +81,9 @@ def load_config(
         check_option_values(cfg, options)
         cfg.merge_from_dict(options)
     cfg, notes = convert_legacy_config(cfg)
-    stretched = stretch_schedulers(cfg, old_max_epochs, warn=launcher is not None)
+    # the schedule warning matters where a Runner trains, once per job (before the process group exists)
+    warn = launcher is not None and os.environ.get("RANK", "0") == "0"
+    stretched = stretch_schedulers(cfg, old_max_epochs, warn=warn)
     if stretched:
         notes.append(stretched)
     if tool_changes is not None:
