@@ -4,6 +4,7 @@
 #   e.g. bash tools/dist_test.sh CONFIG CKPT 8 --eval top_k_accuracy --out results.pkl
 # Several nodes: NNODES, NODE_RANK, MASTER_ADDR, PORT as in tools/dist_train.sh.
 # NUM_GPUS=1 on one node runs tools/test.py directly.
+# A failing rank ends the job with its one-line error and a non-zero exit code (torchrun_launcher).
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -26,7 +27,7 @@ if [ "${GPUS}" -eq 1 ] && [ "${NNODES}" -eq 1 ]; then
     exec "${PYTHON}" "${TOOLS_DIR}/test.py" "${CONFIG}" "${CHECKPOINT}" --launcher none "$@"
 fi
 
-exec "${PYTHON}" -m torch.distributed.run \
+exec "${PYTHON}" -m mmaction.engine.runner.torchrun_launcher \
     --nnodes="${NNODES}" \
     --node_rank="${NODE_RANK}" \
     --master_addr="${MASTER_ADDR}" \

@@ -5,6 +5,7 @@
 # Several nodes: run the same command on every node with
 #   NNODES=2 NODE_RANK=0|1 MASTER_ADDR=<ip of node 0> PORT=29500 bash tools/dist_train.sh ...
 # NUM_GPUS=1 on one node runs tools/train.py directly (no torchrun, no process group).
+# A failing rank ends the job with its one-line error and a non-zero exit code (torchrun_launcher).
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -26,7 +27,7 @@ if [ "${GPUS}" -eq 1 ] && [ "${NNODES}" -eq 1 ]; then
     exec "${PYTHON}" "${TOOLS_DIR}/train.py" "${CONFIG}" --launcher none "$@"
 fi
 
-exec "${PYTHON}" -m torch.distributed.run \
+exec "${PYTHON}" -m mmaction.engine.runner.torchrun_launcher \
     --nnodes="${NNODES}" \
     --node_rank="${NODE_RANK}" \
     --master_addr="${MASTER_ADDR}" \

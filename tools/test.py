@@ -23,17 +23,16 @@ from mmaction.apis import load_model_checkpoint
 from mmaction.apis.train_utils import (
     USER_INPUT_ERRORS,
     build_runner,
+    choose_cpu_threads,
     default_work_dir,
-    finalize_config,
     format_metrics,
-    load_config,
     prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
+from mmaction.apis.config_loader import load_config
 from mmaction.engine.runner import ConfigError, destroy_distributed, init_distributed
 from mmaction.engine.runner.distributed import LAUNCHERS
-from mmaction.engine.runner.runtime_config import log_notes
 from mmaction.evaluation.metrics.acc_metric import VALID_METRICS
 
 AVERAGE_CLIPS = ("prob", "score", "none")
@@ -63,53 +62,70 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def apply_test_args(cfg: Config, args: argparse.Namespace) -> None:
-    """Applies the command-line options to ``cfg``. Raises ConfigError."""
+def apply_test_args(cfg: Config, args: argparse.Namespace) -> List[str]:
+    """Applies the command-line options to ``cfg`` (called by :func:`load_config`, between the
+    0.x translation and the checks); returns one note per change. Raises ConfigError."""
+    notes: List[str] = []
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f"checkpoint not found: {args.checkpoint}")
     if args.work_dir is not None:
+        if cfg.get("work_dir") != args.work_dir:
+            notes.append(f"work_dir={args.work_dir!r} (--work-dir)")
         cfg["work_dir"] = args.work_dir
     elif not cfg.get("work_dir"):
         cfg["work_dir"] = default_work_dir(args.config)
+        notes.append(f"work_dir={cfg['work_dir']!r} (default: the config's name)")
     missing = [k for k in ("test_dataloader", "test_cfg", "test_evaluator") if not cfg.get(k)]
     if "test_evaluator" in missing and args.eval:
         missing.remove("test_evaluator")
     if missing:
         raise ConfigError(f"{args.config}: the config has no {missing}")
+    cleared = [key for key in TRAIN_ONLY_KEYS if cfg.get(key) is not None]
     for key in TRAIN_ONLY_KEYS:
         cfg[key] = None
+    if cleared:
+        notes.append(f"{cleared} set to None (testing only)")
+    if cfg.get("load_from") or cfg.get("resume"):
+        notes.append(f"load_from={cfg.get('load_from')!r}, resume={cfg.get('resume')!r} -> None, False "
+                     f"(the weights are {args.checkpoint})")
     cfg["load_from"], cfg["resume"] = None, False
     collect = "gpu" if args.gpu_collect else "cpu"
     if args.eval:
         evaluators = [dict(type="AccMetric", metric_list=list(args.eval), collect_device=collect)]
+        notes.append(f"test_evaluator=AccMetric(metric_list={list(args.eval)}) (--eval)")
     else:
         current = cfg.get("test_evaluator")
         evaluators = list(current) if isinstance(current, (list, tuple)) else [current]
     if args.out:
         evaluators.append(dict(type="DumpVideoResults", out_file_path=args.out, collect_device=collect))
+        notes.append(f"test_evaluator += DumpVideoResults(out_file_path={args.out!r}) (--out)")
     cfg["test_evaluator"] = evaluators
     if args.average_clips is not None:
         model = cfg.get("model")
         test_cfg = dict(model.get("test_cfg") or {})
         test_cfg["average_clips"] = args.average_clips
         model["test_cfg"] = test_cfg
+        notes.append(f"model.test_cfg.average_clips={args.average_clips!r} (--average-clips)")
+    return notes
 
 
 @record
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        cfg, notes = load_config(args.config, args.cfg_options)
-        apply_test_args(cfg, args)
-        notes += finalize_config(cfg, args.launcher, skip_type_check=TRAIN_ONLY_KEYS)
+        cfg, notes = load_config(args.config, args.cfg_options, launcher=args.launcher,
+                                 tool_changes=lambda c: apply_test_args(c, args), skip_checks=TRAIN_ONLY_KEYS)
     except ConfigError as exc:
         report_error_and_exit(exc)
+    if args.launcher == "none":
+        threads = choose_cpu_threads()
+        if threads:
+            notes.append(threads)
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
         notes += prepare_config_assets(cfg, with_pretrain=False)
-        runner = build_runner(cfg)
-        log_notes(notes, "config adjustments")
+        runner = build_runner(cfg, notes)
         model = runner.model.module if hasattr(runner.model, "module") else runner.model
         load_model_checkpoint(model, args.checkpoint, strict=True)
         runner._has_loaded = True

@@ -27,25 +27,26 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from mmaction.apis.train_utils import (
     USER_INPUT_ERRORS,
     build_runner,
+    choose_cpu_threads,
     check_test_list,
     default_work_dir,
-    finalize_config,
     format_metrics,
-    load_config,
     prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
+from mmaction.apis.config_loader import load_config
 from mmaction.engine.runner import (
     ConfigError,
     apply_amp,
+    check_weights_given,
     destroy_distributed,
     find_resume_checkpoint,
     init_distributed,
     is_complete_checkpoint,
 )
 from mmaction.engine.runner.distributed import LAUNCHERS
-from mmaction.engine.runner.runtime_config import AMP_CHOICES, log_notes
+from mmaction.engine.runner.runtime_config import AMP_CHOICES
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -82,18 +83,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
-    """Applies the command-line options to ``cfg``; returns notes. Raises ConfigError."""
+    """Applies the command-line options to ``cfg`` (called by :func:`load_config`, between the
+    0.x translation and the checks); returns one note per change. Raises ConfigError."""
     notes: List[str] = []
     if args.work_dir is not None:
+        if cfg.get("work_dir") != args.work_dir:
+            notes.append(f"work_dir={args.work_dir!r} (--work-dir)")
         cfg["work_dir"] = args.work_dir
     elif not cfg.get("work_dir"):
         cfg["work_dir"] = default_work_dir(args.config)
+        notes.append(f"work_dir={cfg['work_dir']!r} (default: the config's name)")
     work_dir = osp.abspath(cfg["work_dir"])
 
     if args.resume_from is not None:
         if not is_complete_checkpoint(args.resume_from):
             raise ConfigError(f"--resume-from {args.resume_from}: no such file, or not a complete checkpoint")
         cfg["load_from"], cfg["resume"] = args.resume_from, True
+        notes.append(f"load_from={args.resume_from!r}, resume=True (--resume-from)")
     elif args.resume:
         found = find_resume_checkpoint(work_dir) if osp.isdir(work_dir) else None
         if found is None:
@@ -113,6 +119,8 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if missing:
             raise ConfigError(f"--validate: the config has no {missing}")
     else:
+        if any(cfg.get(k) for k in val_keys):
+            notes.append(f"{list(val_keys)} -> None (no --validate: no validation during training)")
         for key in val_keys:
             cfg[key] = None
     if args.test_best and not args.validate:
@@ -122,7 +130,10 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if missing:
             raise ConfigError(f"--test-last/--test-best: the config has no {missing}")
     else:
-        for key in ("test_dataloader", "test_cfg", "test_evaluator"):
+        test_keys = ("test_dataloader", "test_cfg", "test_evaluator")
+        if any(cfg.get(k) for k in test_keys):
+            notes.append(f"{list(test_keys)} -> None (no --test-last/--test-best: no test after training)")
+        for key in test_keys:
             cfg[key] = None
 
     randomness = dict(cfg.get("randomness") or {})
@@ -133,6 +144,9 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         randomness["deterministic"] = True
     if args.diff_seed:
         randomness["diff_rank_seed"] = True
+    asked = args.seed is not None or args.deterministic or args.diff_seed
+    if asked and randomness != dict(cfg.get("randomness") or {}):
+        notes.append(f"randomness={randomness} (--seed/--deterministic/--diff-seed)")
     cfg["randomness"] = randomness
 
     amp_note = apply_amp(cfg, args.amp)
@@ -143,6 +157,7 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> List[str]:
         if not isinstance(scale, dict) or "base_batch_size" not in scale:
             raise ConfigError("--auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) in the config")
         scale["enable"] = True
+        notes.append("auto_scale_lr.enable=True (--auto-scale-lr)")
     return notes
 
 
@@ -162,17 +177,20 @@ def run_test(runner, checkpoint: Optional[str], label: str) -> dict:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        cfg, notes = load_config(args.config, args.cfg_options)
-        notes += apply_train_args(cfg, args)
-        notes += finalize_config(cfg, args.launcher)
+        cfg, notes = load_config(args.config, args.cfg_options, launcher=args.launcher,
+                                 tool_changes=lambda c: apply_train_args(c, args))
+        check_weights_given(cfg)
     except ConfigError as exc:
         report_error_and_exit(exc)
+    if args.launcher == "none":
+        threads = choose_cpu_threads()
+        if threads:
+            notes.append(threads)
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
         notes += prepare_config_assets(cfg, with_pretrain=True)
-        runner = build_runner(cfg)
-        log_notes(notes, "config adjustments")
+        runner = build_runner(cfg, notes)
         if args.test_last or args.test_best:
             check_test_list(cfg)  # a mistake in the test list must show before training, not after
         runner.train()

@@ -8,11 +8,12 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from mmaction.registry import MODELS
+from mmaction.engine.runner import log_notes
 from mmaction.structures import ActionDataSample
-from mmaction.utils import register_all_modules
 
 from .checkpoint import load_model_checkpoint
+from .config_loader import load_config
+from .model_builder import build_model
 
 
 def init_recognizer(
@@ -23,27 +24,30 @@ def init_recognizer(
 ) -> nn.Module:
     """Builds the recognizer of ``config`` and loads ``checkpoint`` into it.
 
+    The config goes through :func:`~mmaction.apis.config_loader.load_config`, as in
+    ``tools/train.py`` and ``tools/test.py`` (0.x configs are translated: the same
+    normalisation and pipeline); its changes are logged one line each.
+
     Args:
         config: a config file path or a loaded Config.
         checkpoint: weights to load (released AIM, DDP, plain or our own checkpoints); with
-            ``None`` the model is initialised as for training (``pretrained`` CLIP weights included).
+            ``None`` the model is initialised as for training (``pretrained`` CLIP weights included,
+            random weights when the config names none).
         device: where the model goes.
-        cfg_options: overrides merged into the config (``{'model.backbone.num_frames': 16}``).
+        cfg_options: overrides merged into the config (``{'model.backbone.num_frames': 16}``),
+            checked as ``--cfg-options`` are.
 
     Returns:
-        The model in eval mode, with ``model.cfg`` holding the config.
+        The model in eval mode, with ``model.cfg`` holding the effective config.
+
+    Raises:
+        ConfigError: for a config mistake, before anything is built.
     """
-    register_all_modules()
-    cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if checkpoint is not None and cfg.model.get("backbone", {}).get("pretrained"):
-        cfg.model.backbone.pretrained = None  # the checkpoint holds every weight
-    model = MODELS.build(cfg.model)
+    cfg, notes = load_config(config, cfg_options)
+    log_notes(notes)
+    model = build_model(cfg, load_pretrained=checkpoint is None)  # a checkpoint holds every weight
     if checkpoint is not None:
         load_model_checkpoint(model, checkpoint, strict=True)
-    else:
-        model.init_weights()
     model.cfg = cfg
     return model.to(device).eval()
 

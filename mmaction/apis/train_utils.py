@@ -1,5 +1,6 @@
-"""Shared steps of tools/train.py and tools/test.py: loading and checking configs, applying
-command-line options, setting up distributed runs and building the Runner."""
+"""Shared steps of tools/train.py and tools/test.py: building the Runner (with the effective
+config written to the work dir), one-line errors and exit codes. Configs are loaded by
+:func:`mmaction.apis.config_loader.load_config`."""
 
 import copy
 import gc
@@ -7,80 +8,28 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from mmengine.config import Config
-from mmengine.registry import RUNNERS
+from mmengine.dist import get_rank
 from mmengine.runner import Runner
 
-from mmaction.engine.runner import (
-    ConfigError,
-    check_cfg_options,
-    check_config_keys,
-    check_config_types,
-    configure_distributed,
-    convert_legacy_config,
-    share_num_classes,
-    stretch_schedulers,
-    upgrade_engine_types,
-)
 from mmaction.datasets.list_file import AnnotationError
+from mmaction.engine.runner import ConfigError, ToolRunner, atomic_write_text, log_notes
 from mmaction.engine.runner.atomic_io import DiskFullError
 from mmaction.models.backbones.clip_checkpoint import PretrainedWeightsError
-from mmaction.utils import register_all_modules
+from mmaction.registry import RUNNERS
 from mmaction.utils.safe_load import CheckpointReadError
 
+from .config_loader import load_config  # noqa: F401 - the tools' one config loader, re-exported
 
-def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Tuple[Config, List[str]]:
-    """Reads a config, checks and merges ``cfg_options``, translates 0.x keys.
-
-    Nothing is built here: mistakes (missing file, unknown option key) raise
-    :class:`ConfigError` before any model or dataset exists.
-
-    Args:
-        path: the config file.
-        cfg_options: ``{'dotted.key': value}`` from ``--cfg-options`` (mmengine's DictAction).
-
-    Returns:
-        (config in mmengine 1.x keys, notes of what was translated or adjusted).
-    """
-    register_all_modules(init_default_scope=True)
-    if not osp.isfile(path):
-        raise ConfigError(f"config file not found: {path}")
-    cfg = Config.fromfile(path)
-    options = dict(cfg_options or {})
-    old_max_epochs = (cfg.get("train_cfg") or {}).get("max_epochs") if isinstance(cfg.get("train_cfg"), dict) else None
-    if options:
-        check_cfg_options(cfg, options)
-        cfg.merge_from_dict(options)
-    cfg, notes = convert_legacy_config(cfg)
-    stretched = stretch_schedulers(cfg, old_max_epochs)
-    if stretched:
-        notes.append(stretched)
-    return cfg, notes
+#: The effective config (after every change the tools made) in each run's log folder.
+EFFECTIVE_CONFIG_NAME = "effective_config.py"
 
 
 def default_work_dir(config_path: str) -> str:
     """``./work_dirs/<config name without .py>``."""
     return osp.join("./work_dirs", osp.splitext(osp.basename(config_path))[0])
-
-
-def finalize_config(cfg: Config, launcher: str, skip_type_check: tuple = ()) -> List[str]:
-    """Swaps in our engine types, sets up DDP on CPU, gives the head's ``num_classes`` to the
-    datasets (:func:`share_num_classes`) and checks every ``type`` name and every key of a typed
-    dict (:func:`check_config_types`, :func:`check_config_keys`).
-
-    Returns:
-        notes of what was changed.
-    """
-    notes = upgrade_engine_types(cfg)
-    configure_distributed(cfg, launcher)
-    shared = share_num_classes(cfg)
-    if shared:
-        notes.append(shared)
-    check_config_types(cfg, skip_top_level=skip_type_check)
-    check_config_keys(cfg, skip_top_level=skip_type_check)
-    return notes
 
 
 def prepare_config_assets(cfg: Config, with_pretrain: bool) -> List[str]:
@@ -113,11 +62,36 @@ def check_test_list(cfg: Config) -> None:
         DATASETS.build(copy.deepcopy(dataset))
 
 
-def build_runner(cfg: Config) -> Runner:
-    """``RUNNERS.build`` when the config names a ``runner_type``, else ``Runner.from_cfg``."""
-    if "runner_type" in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+def choose_cpu_threads() -> Optional[str]:
+    """For a one-process CPU run without ``OMP_NUM_THREADS``: as many torch threads as there are
+    idle cores (CPU count minus the 1-minute load average, at least 1), so that a busy machine is
+    not made slower by threads that wait for each other. Returns a note, or None when nothing
+    was changed (``OMP_NUM_THREADS`` set, a GPU present, or the default already fits)."""
+    import torch
+
+    if "OMP_NUM_THREADS" in os.environ or torch.cuda.is_available() or not hasattr(os, "getloadavg"):
+        return None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    idle = max(1, int(cpus - os.getloadavg()[0] + 0.5))
+    current = torch.get_num_threads()
+    if idle >= current:
+        return None
+    torch.set_num_threads(idle)
+    return (f"torch CPU threads {current} -> {idle} (load average {os.getloadavg()[0]:.1f} on {cpus} CPUs; "
+            "set OMP_NUM_THREADS to choose)")
+
+
+def build_runner(cfg: Config, changes: List[str]) -> Runner:
+    """Builds the Runner (``RUNNERS.build`` when the config names a ``runner_type``, else
+    :class:`~mmaction.engine.runner.ToolRunner`), logs ``changes`` one line each, and writes
+    the effective config with them to ``<work_dir>/<timestamp>/effective_config.py`` (rank 0)."""
+    runner = RUNNERS.build(cfg) if "runner_type" in cfg else ToolRunner.from_cfg(cfg)
+    log_notes(changes)
+    if get_rank() == 0:
+        header = "# The config that ran: the config file after these changes made by the tools:\n"
+        header += "".join(f"#   {note}\n" for note in changes) if changes else "#   (none)\n"
+        atomic_write_text(osp.join(runner.log_dir, EFFECTIVE_CONFIG_NAME), header + runner.cfg.pretty_text)
+    return runner
 
 
 #: Errors that mean "fix the config, a list file or a weights file" (each names the key, the

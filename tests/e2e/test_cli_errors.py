@@ -27,6 +27,8 @@ def test_dist_train_two_processes_unknown_key(make_config, tmp_path):
     assert lines[0].startswith("error: --cfg-options: unknown key 'model.backbone.pretraind'")
     assert "Did you mean 'pretrained'" in lines[0]
     assert 'tools/train.py", line' not in proc.stderr, "no Python traceback from our code"
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == lines[0], "the job ends with the line"
+    assert "Traceback" not in proc.stderr and "ChildFailedError" not in proc.stderr, "no torchrun traceback"
     assert not (tmp_path / "w").exists(), "nothing may be built or written"
     assert elapsed < 60, f"took {elapsed:.0f} s"
 
@@ -50,4 +52,16 @@ def test_legacy_config_unknown_key_suggests_the_0x_name(make_config, tmp_path):
     assert proc.returncode == 2, describe(proc)
     assert len(_error_lines(proc.stderr)) == 1 and "'total_epoch'" in proc.stderr
     assert "Did you mean 'total_epochs'" in proc.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_dist_train_random_frozen_backbone_is_one_line(make_config, tmp_path):
+    """Adapter tuning without image weights stops before the first step, saying how to give them."""
+    cfg = make_config("tiny_1e_random", max_epochs=1)
+    cfg.write_text(cfg.read_text().replace("allow_random_backbone = True", "allow_random_backbone = False"))
+    proc = dist_tool("dist_train.sh", str(cfg), "--cfg-options", f"work_dir={tmp_path / 'w'}", nproc=2, timeout=120)
+    assert proc.returncode == 2, describe(proc)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: model.backbone.pretrained=None with tuning='adapter'"), describe(proc)
+    assert "--cfg-options model.backbone.pretrained=openaiclip" in last and "Traceback" not in proc.stderr
     assert not (tmp_path / "w").exists()

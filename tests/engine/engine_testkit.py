@@ -155,6 +155,7 @@ def tiny_config(path: Path, train_list: Path, val_list: Path, test_list: Path, *
     train_pipe, val_pipe, test_pipe = _pipeline(1, False), _pipeline(1, True), _pipeline(2, True)
     common = f'''
         custom_imports = dict(imports=['tests.engine.engine_testkit'], allow_failed_imports=False)
+        allow_random_backbone = True  # tiny test models: random frozen weights on purpose
         model = dict(
             type='{model_type}',
             backbone=dict(type='ViT_CLIP', input_resolution=32, num_frames=4, patch_size=8, width=32,

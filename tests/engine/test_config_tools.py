@@ -271,3 +271,176 @@ def test_cli_rejects_unknown_option_before_building(tmp_path, repo_root):
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "w").exists(), "nothing may be built or written before the config is checked"
     assert "parameters" not in proc.stdout  # the Recognizer logs its size when built
+
+
+# ---------------------------------------------------------------------------------- values, one line each
+def _write(tmp_path, text, name="cfg.py"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _new_style_file(tmp_path):
+    return _write(tmp_path, "\n".join(f"{k} = {v!r}" for k, v in to_plain(NEW_STYLE).items()))
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("model.backbone.width", "abc", r"--cfg-options model\.backbone\.width='abc': expected an int, the config has 32"),
+    ("optim_wrapper.optimizer.lr", "abc", r"optim_wrapper\.optimizer\.lr='abc': expected a number, the config has 0\.0003"),
+    ("train_cfg.max_epochs", "abc", r"train_cfg\.max_epochs='abc': expected an int, the config has 30"),
+    ("model.cls_head.num_classes", 0, r"model\.cls_head\.num_classes=0: expected >= 1"),
+    ("train_dataloader.batch_size", 0, r"train_dataloader\.batch_size=0: expected >= 1"),
+    ("model.backbone.num_frames", 0, r"model\.backbone\.num_frames=0: expected >= 1"),
+    ("model.backbone.num_frames", "abc", r"model\.backbone\.num_frames='abc': expected an int \(ViT_CLIP\.num_frames\)"),
+])
+def test_wrong_values_are_refused_in_one_line_naming_the_key(tmp_path, key, value, expected):
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_config(_new_style_file(tmp_path), {key: value})
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_values_written_in_the_file_and_unknown_base_are_refused(tmp_path):
+    text = "\n".join(f"{k} = {v!r}" for k, v in to_plain(NEW_STYLE).items())
+    with pytest.raises(ConfigError, match=r"model\.backbone\.heads='two': expected an int \(ViT_CLIP\.heads\)"):
+        load_config(_write(tmp_path, text + "\nmodel['backbone']['heads'] = 'two'\n"))
+    with pytest.raises(ConfigError, match=r"train_cfg\.max_epochs=2\.5: expected an int"):
+        load_config(_write(tmp_path, text + "\ntrain_cfg['max_epochs'] = 2.5\n"))
+    with pytest.raises(ConfigError, match=r"a _base_ file does not exist: .*no_such_base\.py"):
+        load_config(_write(tmp_path, "_base_ = ['./no_such_base.py']\n" + text, name="child.py"))
+
+
+def test_label_smoothing_becomes_the_heads_label_smoothing(original_cfg):
+    original_cfg.model.cls_head.num_classes = 174
+    original_cfg.model.train_cfg = dict(blending=dict(type="LabelSmoothing", num_classes=174, smoothing=0.1))
+    cfg, notes = convert_legacy_config(original_cfg)
+    assert cfg.model.cls_head.label_smooth_eps == 0.1 and "train_cfg" not in cfg.model
+    assert "blending" not in cfg.model.data_preprocessor
+    assert sum("LabelSmoothing" in n for n in notes) == 1
+    check_config_types(cfg)  # no unknown 'LabelSmoothing' type left
+    # The head's loss with eps equals the cross-entropy against (1 - eps) * one_hot + eps / K.
+    import torch
+
+    from mmaction.registry import MODELS
+
+    head = MODELS.build(dict(cfg.model.cls_head, in_channels=8))
+    scores, labels = torch.randn(4, 174), torch.tensor([0, 5, 173, 9])
+    target = torch.full((4, 174), 0.1 / 174)
+    target[torch.arange(4), labels] += 0.9
+    expected = -(target * torch.log_softmax(scores, dim=1)).sum(1).mean()
+    assert head.loss_cls(scores, labels) == pytest.approx(expected.item(), rel=1e-5)
+    bad = original_cfg.copy()
+    bad.model.train_cfg = dict(blending=dict(type="LabelSmoothing", num_classes=100, smoothing=0.1))
+    with pytest.raises(ConfigError, match="blending.num_classes=100 differs from model.cls_head.num_classes=174"):
+        convert_legacy_config(bad)
+
+
+def test_every_engine_change_is_one_note():
+    cfg = new_cfg()
+    cfg.optim_wrapper = dict(type="OptimWrapper", optimizer=dict(type="AdamW", lr=3e-4))
+    notes = upgrade_engine_types(cfg)
+    assert notes == [
+        "optim_wrapper.type OptimWrapper -> SafeOptimWrapper (skips steps with NaN/inf gradients)",
+        "optim_wrapper.constructor DefaultOptimWrapperConstructor -> TunableParamsOptimWrapperConstructor "
+        "(frozen weights left out of the optimizer)",
+        "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)",
+        "custom_hooks += RNGStateHook (random generator states in checkpoints, for exact resume)",
+    ]
+    assert upgrade_engine_types(cfg) == [], "a second pass changes nothing"
+
+
+def test_random_frozen_backbone_is_refused_for_training():
+    from mmaction.engine.runner import check_weights_given
+
+    cfg = new_cfg()
+    with pytest.raises(ConfigError, match=r"model\.backbone\.pretrained=openaiclip") as info:
+        check_weights_given(cfg)
+    assert "\n" not in str(info.value) and "allow_random_backbone=True" in str(info.value)
+    for given in (dict(pretrained="openaiclip"), dict(tuning="full"),
+                  dict(init_cfg=dict(type="Pretrained", checkpoint="w.pth", prefix="backbone."))):
+        ok = new_cfg()
+        ok.model.backbone.update(given)
+        check_weights_given(ok)
+    for top in (dict(load_from="w.pth"), dict(allow_random_backbone=True)):
+        ok = new_cfg()
+        ok.update(top)
+        check_weights_given(ok)
+    probe = new_cfg()
+    probe.model.backbone.tuning = "linear_probe"
+    with pytest.raises(ConfigError, match="tuning='linear_probe'"):
+        check_weights_given(probe)
+
+
+def test_unimplemented_transform_argument_warns_once_naming_it():
+    import warnings
+
+    from mmaction.datasets.transforms import unimplemented_args
+    from mmaction.registry import TRANSFORMS
+
+    unimplemented_args._WARNED.discard(("CenterCrop", "lazy"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            TRANSFORMS.build(dict(type="CenterCrop", crop_size=8, lazy=True))
+        TRANSFORMS.build(dict(type="CenterCrop", crop_size=8))
+    messages = [str(w.message) for w in caught if "lazy" in str(w.message)]
+    assert len(messages) == 1 and messages[0].startswith("CenterCrop: argument lazy=True is accepted")
+
+
+def test_backbone_init_cfg_pretrained_loads(tmp_path):
+    import torch
+
+    from mmaction.apis.model_builder import build_model
+
+    model_cfg = dict(type="Recognizer3D", cls_head=dict(type="I3DHead", num_classes=3, in_channels=32),
+                     backbone=dict(type="ViT_CLIP", input_resolution=16, patch_size=8, num_frames=2, width=32,
+                                   layers=1, heads=2))
+    reference = build_model(Config(dict(model=model_cfg)), load_pretrained=False)
+    weights = {k: torch.randn_like(v) for k, v in reference.state_dict().items()}
+    torch.save({"state_dict": weights}, tmp_path / "w.pth")
+    init = dict(type="Pretrained", checkpoint=str(tmp_path / "w.pth"), prefix="backbone.")
+    cfg, _ = load_config(Config(dict(model=dict(model_cfg, backbone=dict(model_cfg["backbone"], init_cfg=init)))))
+    model = build_model(cfg)
+    got = model.state_dict()
+    assert all(torch.equal(got[k], w) for k, w in weights.items() if k.startswith("backbone."))
+    assert not any(torch.equal(got[k], w) for k, w in weights.items() if k.startswith("cls_head."))
+
+
+def test_console_filter_keeps_dumps_in_the_file_only():
+    import logging
+
+    from mmaction.engine.runner.tool_runner import FileOnlyFilter
+
+    def record(msg):
+        return logging.LogRecord("x", logging.INFO, __file__, 1, msg, None, None)
+
+    keep = FileOnlyFilter()
+    assert not keep.filter(record("Config:\nmodel = dict(...)"))
+    assert not keep.filter(record("Hooks will be executed in the following order:\nbefore_run: ..."))
+    assert keep.filter(record("config change: launcher='pytorch' (from the command line)"))
+    assert keep.filter(record("Epoch(train) [1][1/3] lr: 3e-4 loss: 1.1"))
+
+
+def test_print_config_prints_the_translated_config_without_building(original_cfg, tmp_path, repo_root):
+    proc = subprocess.run([sys.executable, str(repo_root / "tools/misc/print_config.py"), original_cfg.filename,
+                           "--cfg-options", "total_epochs=3"],
+                          capture_output=True, text=True, timeout=120, cwd=str(repo_root))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert "#   total_epochs=3 -> train_cfg.max_epochs" in lines
+    body = Config.fromstring("\n".join(line for line in lines if not line.startswith("#")), ".py")
+    assert body.train_cfg.max_epochs == 3 and "data" not in body and "Recognizer3D:" not in proc.stdout + proc.stderr
+    bad = subprocess.run([sys.executable, str(repo_root / "tools/misc/print_config.py"), original_cfg.filename,
+                          "--cfg-options", "model.backbone.num_frames=abc"],
+                         capture_output=True, text=True, timeout=120, cwd=str(repo_root))
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "num_frames='abc'" in bad.stderr
+
+
+def test_pipeline_normalize_must_match_the_preprocessor(tmp_path):
+    text = "\n".join(f"{k} = {v!r}" for k, v in to_plain(NEW_STYLE).items())
+    text += ("\nmodel['data_preprocessor'] = dict(type='ActionDataPreprocessor', mean=[1.0, 2.0, 3.0], "
+             "std=[4.0, 5.0, 6.0])\ntrain_dataloader['dataset']['pipeline'].append(dict(type='Normalize', "
+             "mean=[1, 2, 3], std=[4, 5, 60]))\n")
+    with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.pipeline\.1\.std=\[4, 5, 60\] but "
+                                          r"model\.data_preprocessor\.std=\[4\.0, 5\.0, 6\.0\]"):
+        load_config(_write(tmp_path, text))
+    load_config(_write(tmp_path, text.replace("60]", "6]")))  # the same values (ints or floats) pass

@@ -132,14 +132,9 @@ def autocast_context(device: torch.device, amp: str) -> contextlib.AbstractConte
 # --------------------------------------------------------------------------- model steps
 def build_model(cfg: Config, device: torch.device) -> torch.nn.Module:
     """Builds ``cfg.model`` with initialised random weights (no pretrained file is read)."""
-    from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
+    from mmaction.apis.model_builder import build_model as build_recognizer
 
-    register_all_modules()
-    model_cfg = cfg.model.copy()
-    if model_cfg.get("backbone", {}).get("pretrained"):
-        model_cfg.backbone = dict(model_cfg.backbone, pretrained=None)
-    return MODELS.build(model_cfg).to(device)
+    return build_recognizer(cfg, load_pretrained=False).to(device)
 
 
 def random_batch(cfg: Config, split: str, batch_size: int, seed: int = 0) -> Dict[str, list]:

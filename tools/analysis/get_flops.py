@@ -34,17 +34,16 @@ CROPS_PER_TRANSFORM = {"ThreeCrop": 3, "TenCrop": 10}
 
 # --------------------------------------------------------------------------- config
 def load_config(path: Union[str, Path], cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file and merges ``--cfg-options`` style overrides.
+    """The effective config of ``path`` with ``--cfg-options``, as every tool loads it
+    (:func:`mmaction.apis.config_loader.load_config`: 0.x configs are translated).
 
     Raises:
-        FileNotFoundError: naming the missing config.
+        ConfigError (a ValueError): naming the missing file or the key at fault.
+        KeyError: when the config has no ``model``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
-    cfg = Config.fromfile(str(path))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    from mmaction.apis.config_loader import load_config as load_effective_config
+
+    cfg, _ = load_effective_config(str(path), cfg_options)
     if "model" not in cfg:
         raise KeyError(f"{path}: the config has no 'model' key")
     return cfg
@@ -139,16 +138,9 @@ def build_model(cfg: Config, device: Union[str, torch.device] = "meta") -> nn.Mo
     With ``device='meta'`` nothing is allocated or initialised; call ``.to_empty(device='cpu')``
     to get (uninitialised) storage.
     """
-    from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
+    from mmaction.apis.model_builder import build_model as build_recognizer
 
-    register_all_modules()
-    model_cfg = cfg.model.copy()
-    if model_cfg.get("backbone", {}).get("pretrained"):
-        model_cfg.backbone = dict(model_cfg.backbone, pretrained=None)
-    with torch.device(device):
-        model = MODELS.build(model_cfg)
-    return model.eval()
+    return build_recognizer(cfg, load_pretrained=False, device=device).eval()
 
 
 def count_params(model: nn.Module) -> Tuple[int, int]:

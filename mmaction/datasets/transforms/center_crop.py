@@ -7,6 +7,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import as_pair, check_crop_fits, crop_video, get_video, set_video
 
 
@@ -22,6 +23,7 @@ class CenterCrop(BaseTransform):
     def __init__(self, crop_size: Union[int, Sequence[int]], lazy: bool = False) -> None:
         self.crop_size = as_pair(crop_size, "crop_size", "CenterCrop")
         self.lazy = lazy
+        warn_unimplemented(self, "lazy", lazy, False, "the crop runs at once")
 
     def transform(self, results: dict) -> dict:
         video = get_video(results, "CenterCrop")

@@ -8,6 +8,7 @@ import torchvision.transforms.v2.functional as F
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import get_video, set_video
 
 
@@ -42,6 +43,9 @@ class Flip(BaseTransform):
         self.left_kp = left_kp
         self.right_kp = right_kp
         self.lazy = lazy
+        warn_unimplemented(self, "left_kp", left_kp, None, "there are no keypoints to swap")
+        warn_unimplemented(self, "right_kp", right_kp, None, "there are no keypoints to swap")
+        warn_unimplemented(self, "lazy", lazy, False, "the flip runs at once")
 
     def transform(self, results: dict) -> dict:
         flip = self.flip_ratio > 0 and np.random.rand() < self.flip_ratio

@@ -12,6 +12,7 @@ from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
 from .pack_action_inputs import pack_results, to_tensor
+from .unimplemented_args import warn_unimplemented
 
 
 @TRANSFORMS.register_module()
@@ -38,6 +39,8 @@ class Collect(BaseTransform):
         self.meta_keys = tuple(k for k in meta_keys if k != "label")
         self.meta_name = meta_name
         self.nested = nested
+        warn_unimplemented(self, "meta_name", meta_name, "img_metas", "the metainfo goes to the data sample")
+        warn_unimplemented(self, "nested", nested, False, "results are not nested")
 
     def transform(self, results: dict) -> dict:
         extra = [k for k in self.keys if k not in ("imgs", "label")]

@@ -8,6 +8,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import as_pair, crop_video, get_video, set_video
 
 
@@ -49,6 +50,7 @@ class MultiScaleCrop(BaseTransform):
         self.random_crop = random_crop
         self.num_fixed_crops = num_fixed_crops
         self.lazy = lazy
+        warn_unimplemented(self, "lazy", lazy, False, "the crop runs at once")
 
     def transform(self, results: dict) -> dict:
         video = get_video(results, "MultiScaleCrop")

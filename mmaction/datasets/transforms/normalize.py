@@ -4,10 +4,11 @@ Normalising on the CPU would turn uint8 frames into float32 (4x the bytes throug
 DataLoader and host-to-device copy). The preferred place is the model's data preprocessor
 (``ActionDataPreprocessor(mean=..., std=...)``), which normalises on the device. This step only
 records ``img_norm_cfg`` (used by ``RandomErasing`` to erase with the mean colour) and, with
-``to_bgr=True``, swaps the channel order. Make sure the preprocessor has the same mean/std.
+``to_bgr=True``, swaps the channel order. The config loader
+(:func:`mmaction.apis.config_loader.load_config`) refuses a config whose pipeline ``Normalize``
+and model preprocessor disagree on mean/std (and the 0.x translation copies them over).
 """
 
-import warnings
 from typing import Sequence
 
 import numpy as np
@@ -15,9 +16,8 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import get_video, set_video
-
-_warned = False
 
 
 @TRANSFORMS.register_module()
@@ -40,14 +40,7 @@ class Normalize(BaseTransform):
         self.std = [float(v) for v in std]
         self.to_bgr = to_bgr
         self.adjust_magnitude = adjust_magnitude
-        global _warned
-        if not _warned:
-            _warned = True
-            warnings.warn(
-                "Normalize in the pipeline does not change the uint8 frames: normalisation is done on the "
-                "device by the model's data preprocessor (ActionDataPreprocessor(mean, std)); check that it "
-                f"uses mean={self.mean}, std={self.std}."
-            )
+        warn_unimplemented(self, "adjust_magnitude", adjust_magnitude, False, "there is no optical flow here")
 
     def transform(self, results: dict) -> dict:
         if self.to_bgr:

@@ -9,6 +9,7 @@ import torch
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import get_video, set_video
 
 CLIP_MEAN = (122.769, 116.74, 104.04)
@@ -71,6 +72,8 @@ class RandomErasing(BaseTransform):
         self.max_count = max_count or min_count
         self.mean, self.std = mean, std
         self.num_splits, self.device = num_splits, device
+        warn_unimplemented(self, "num_splits", num_splits, 0, "every sample is erased the same way")
+        warn_unimplemented(self, "device", device, "cpu", "erasing runs on the uint8 CPU frames")
 
     def _fill(self, results: dict, c: int, h: int, w: int) -> torch.Tensor:
         norm = results.get("img_norm_cfg", {})

@@ -7,6 +7,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import check_crop_fits, crop_video, get_video, set_video
 
 
@@ -68,6 +69,7 @@ class RandomResizedCrop(BaseTransform):
         self.area_range = area_range
         self.aspect_ratio_range = aspect_ratio_range
         self.lazy = lazy
+        warn_unimplemented(self, "lazy", lazy, False, "the crop runs at once")
 
     def transform(self, results: dict) -> dict:
         video = get_video(results, "RandomResizedCrop")
@@ -92,6 +94,7 @@ class RandomCrop(BaseTransform):
             raise TypeError(f"RandomCrop: size must be a positive int, got {size!r}")
         self.size = size
         self.lazy = lazy
+        warn_unimplemented(self, "lazy", lazy, False, "the crop runs at once")
 
     def transform(self, results: dict) -> dict:
         video = get_video(results, "RandomCrop")

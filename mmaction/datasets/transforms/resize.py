@@ -9,6 +9,7 @@ from torchvision.transforms import InterpolationMode
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 from .video_tensor import get_video, set_video
 
 INTERPOLATIONS = {
@@ -97,6 +98,7 @@ class Resize(BaseTransform):
         self.interpolation = interpolation
         self.antialias = antialias
         self.lazy = lazy
+        warn_unimplemented(self, "lazy", lazy, False, "resizing always runs at once")
 
     def transform(self, results: dict) -> dict:
         video = get_video(results, "Resize")

@@ -8,6 +8,7 @@ from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
 from .uniform_sample import segment_indices
+from .unimplemented_args import warn_unimplemented
 
 TEST_CLIP_OFFSETS = ("centered", "endpoints")
 
@@ -85,6 +86,7 @@ class SampleFrames(BaseTransform):
         self.keep_tail_frames = keep_tail_frames
         self.frame_uniform = frame_uniform
         self.test_clip_offsets = test_clip_offsets
+        warn_unimplemented(self, "start_index", start_index, None, "the dataset's start_index is used")
 
     # ------------------------------------------------------------------ offsets
     def _train_offsets(self, total: int) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 from mmaction.registry import TRANSFORMS
 
 from .base import BaseTransform
+from .unimplemented_args import warn_unimplemented
 
 
 def segment_indices(total: int, clip_len: int, num_clips: int = 1, test_mode: bool = False) -> np.ndarray:
@@ -98,4 +99,6 @@ class UniformSampleFrames(UniformSample):
         if out_of_bound_opt not in ("loop", "repeat_frame"):
             raise ValueError(f"UniformSampleFrames: out_of_bound_opt must be 'loop' or 'repeat_frame', got {out_of_bound_opt!r}")
         self.seed = seed
+        warn_unimplemented(self, "seed", seed, 255, "test-mode sampling is deterministic without it")
+        warn_unimplemented(self, "out_of_bound_opt", out_of_bound_opt, "loop", "segment sampling never leaves the video")
         self.out_of_bound_opt = out_of_bound_opt

@@ -3,11 +3,29 @@
 from .atomic_backend import AtomicLocalBackend
 from .atomic_io import atomic_write_bytes, atomic_write_text
 from .checkpoint_safety import install_safe_checkpoint_loaders, register_checkpoint_safe_globals
-from .config_check import ConfigError, check_cfg_options, check_config_keys, check_config_types
+from .config_check import (
+    ConfigError,
+    check_cfg_options,
+    check_config_keys,
+    check_config_types,
+    check_config_values,
+    check_option_values,
+    check_weights_given,
+    read_config_file,
+)
 from .distributed import destroy_distributed, init_distributed, resolve_backend
 from .legacy_config import convert_legacy_config, is_legacy_config
 from .resume import find_resume_checkpoint, is_complete_checkpoint
-from .runtime_config import apply_amp, configure_distributed, share_num_classes, stretch_schedulers, upgrade_engine_types
+from .runtime_config import (
+    apply_amp,
+    configure_distributed,
+    log_notes,
+    share_num_classes,
+    stretch_schedulers,
+    unpin_memory_without_gpu,
+    upgrade_engine_types,
+)
+from .tool_runner import ToolRunner
 
 install_safe_checkpoint_loaders()
 
@@ -21,6 +39,12 @@ __all__ = [
     "check_cfg_options",
     "check_config_types",
     "check_config_keys",
+    "check_config_values",
+    "check_option_values",
+    "check_weights_given",
+    "read_config_file",
+    "log_notes",
+    "ToolRunner",
     "init_distributed",
     "destroy_distributed",
     "resolve_backend",
@@ -33,4 +57,5 @@ __all__ = [
     "stretch_schedulers",
     "share_num_classes",
     "upgrade_engine_types",
+    "unpin_memory_without_gpu",
 ]

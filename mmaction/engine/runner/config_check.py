@@ -1,11 +1,14 @@
-"""Checks a config before anything is built: unknown ``--cfg-options`` keys and unknown ``type`` names.
+"""Checks a config before anything is built: a missing config or ``_base_`` file, unknown
+``--cfg-options`` keys, unknown ``type`` names and keys, and values of the wrong type or out of range.
 
-Both mistakes would otherwise surface late (after minutes of model building or data
+These mistakes would otherwise surface late (after minutes of model building or data
 scanning) or never (mmengine silently adds a misspelt key, and the class default is used).
 """
 
 import difflib
 import inspect
+import os.path as osp
+import typing
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from mmengine.config import Config, ConfigDict
@@ -28,6 +31,7 @@ RUNNER_TOP_LEVEL_KEYS: Set[str] = {
     "log_processor", "log_level", "visualizer", "vis_backends", "default_scope", "randomness", "experiment_name",
     "find_unused_parameters", "model_wrapper_cfg", "sync_bn", "activation_checkpointing",
     "efficient_conv_bn_eval", "compile", "runner_type", "custom_imports", "strategy",
+    "allow_random_backbone",
 }
 # 0.x (mmcv) keys that legacy_config.py translates.
 LEGACY_TOP_LEVEL_KEYS: Set[str] = {
@@ -302,3 +306,217 @@ def to_plain(node: Any) -> Any:
     if isinstance(node, (list, tuple)):
         return type(node)(to_plain(v) for v in node)
     return node
+
+
+# ---------------------------------------------------------------------------------------
+# reading the file
+# ---------------------------------------------------------------------------------------
+def read_config_file(path: str) -> Config:
+    """``Config.fromfile`` with one-line errors: a missing config or ``_base_`` file, or a
+    config that is not valid Python, is a :class:`ConfigError` naming the file."""
+    if not osp.isfile(path):
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return Config.fromfile(path)
+    except FileNotFoundError as err:
+        missing = err.filename or str(err)
+        raise ConfigError(f"{path}: a _base_ file does not exist: {missing}") from None
+    except SyntaxError as err:
+        raise ConfigError(f"{err.filename or path}, line {err.lineno}: invalid Python in the config: {err.msg}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# value types and ranges
+# ---------------------------------------------------------------------------------------
+_NUMBER_TYPES = (int, float)
+# Keys of untyped runner dicts whose values must be whole numbers.
+_UNTYPED_INT_KEYS: Dict[str, Set[str]] = {
+    "train_cfg": {"max_epochs", "max_iters", "val_begin", "val_interval"},
+    "train_dataloader": {"batch_size", "num_workers"},
+    "val_dataloader": {"batch_size", "num_workers"},
+    "test_dataloader": {"batch_size", "num_workers"},
+}
+# (key name, smallest value) checked wherever the key appears in a dict of these kinds.
+_AT_LEAST_ONE = ("num_classes", "batch_size", "num_frames", "max_epochs", "clip_len", "num_clips")
+
+
+def _expected_type(annotation: Any) -> Optional[type]:
+    """``int``/``float``/``bool`` for such an annotation (or ``Optional`` of one), else None."""
+    if annotation in (int, float, bool):
+        return annotation
+    if typing.get_origin(annotation) is typing.Union:
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(inner) == 1 and inner[0] in (int, float, bool):
+            return inner[0]
+    return None
+
+
+def _value_problem(value: Any, expected: Optional[type]) -> Optional[str]:
+    """What is wrong with ``value`` for a parameter of type ``expected`` (None when fine).
+
+    Numbers must be numbers (an int where a float is expected, and a float where an int is
+    annotated, are let through: mmengine's schedulers take fractional epochs) and bools bools."""
+    if expected is None or value is None:
+        return None
+    if expected is bool:
+        return None if isinstance(value, bool) else "a bool (True/False)"
+    if expected in (int, float):
+        ok = isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
+        return None if ok else ("an int" if expected is int else "a number")
+    return None
+
+
+def _parameter_types(obj: Any) -> Dict[str, Optional[type]]:
+    """``{argument: int/float/bool/str or None}`` from the annotations of a class or function."""
+    target = obj.__init__ if isinstance(obj, type) else obj
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: nothing to check
+        return {}
+    return {name: _expected_type(hint) for name, hint in hints.items() if name != "return"}
+
+
+def _type_problems(root: Dict[str, Any], skip: Set[str]) -> Iterator[str]:
+    for key, value in root.items():
+        if key in skip:
+            continue
+        if key in _UNTYPED_INT_KEYS and isinstance(value, dict):
+            for sub in _UNTYPED_INT_KEYS[key] & set(value):
+                given = value[sub]
+                if given is not None and (not isinstance(given, int) or isinstance(given, bool)):
+                    yield f"{key}.{sub}={given!r}: expected an int"
+        for where, typed, type_name in _typed_dicts(value, (key,)):
+            obj = lookup_type(type_name)
+            if obj is None:
+                continue
+            types = _parameter_types(obj)
+            for arg, given in typed.items():
+                problem = _value_problem(given, types.get(arg))
+                if problem:
+                    yield f"{_fmt(where + (arg,))}={given!r}: expected {problem} ({type_name}.{arg})"
+
+
+def _range_problems(node: Any, path: Tuple) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _AT_LEAST_ONE and isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool) and value < 1:
+                yield f"{_fmt(path + (key,))}={value!r}: expected >= 1"
+            yield from _range_problems(value, path + (key,))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _range_problems(value, path + (i,))
+
+
+def check_config_values(cfg: Config, skip_top_level: Iterable[str] = ()) -> None:
+    """Checks the values written in the config: an argument annotated ``int``/``float``/``bool``
+    (or ``Optional`` of one) gets a value of that kind, the loops' and loaders' counts are
+    ints, and ``num_classes``, ``batch_size``, ``num_frames``, ``max_epochs``, ``clip_len`` and
+    ``num_clips`` are >= 1 wherever they appear.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what was expected.
+    """
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    skip = set(skip_top_level)
+    for problem in _type_problems(root, skip):
+        raise ConfigError(problem)
+    for key, value in root.items():
+        if key not in skip:
+            for problem in _range_problems(value, (key,)):
+                raise ConfigError(problem)
+    for problem in _normalize_problems(root, skip):
+        raise ConfigError(problem)
+
+
+def _normalize_problems(root: Dict[str, Any], skip: Set[str]) -> Iterator[str]:
+    """A pipeline ``Normalize`` (which leaves the frames as they are) whose mean/std differ from
+    those of the model's data preprocessor (which normalises): the frames would be normalised
+    with other values than the config says."""
+    model = root.get("model")
+    preproc = model.get("data_preprocessor") if isinstance(model, dict) else None
+    if not isinstance(preproc, dict):
+        return
+    for key, value in root.items():
+        if key in skip:
+            continue
+        for where, typed, type_name in _typed_dicts(value, (key,)):
+            if type_name != "Normalize":
+                continue
+            for stat in ("mean", "std"):
+                want, have = typed.get(stat), preproc.get(stat)
+                if want is not None and (have is None or [float(v) for v in want] != [float(v) for v in have]):
+                    yield (f"{_fmt(where)}.{stat}={list(want)} but model.data_preprocessor.{stat}={have}: the "
+                           "preprocessor normalises (the pipeline step does not); give it the same values")
+
+
+def check_option_values(cfg: Config, options: Dict[str, Any]) -> None:
+    """Checks each ``--cfg-options`` value against the value it replaces: a number (or bool)
+    replaced by a string that is no number (``model.backbone.num_frames=abc``) is refused.
+
+    Raises:
+        ConfigError: ``--cfg-options KEY=VALUE: expected ...`` (before anything is built).
+    """
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for full_key, value in options.items():
+        node: Any = root
+        for part in full_key.split("."):
+            if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                node = None
+                break
+        if node is None or not isinstance(value, str):
+            continue
+        if isinstance(node, bool):
+            raise ConfigError(f"--cfg-options {full_key}={value!r}: expected a bool (True/False), the config has {node!r}")
+        if isinstance(node, _NUMBER_TYPES):
+            kind = "an int" if isinstance(node, int) else "a number"
+            raise ConfigError(f"--cfg-options {full_key}={value!r}: expected {kind}, the config has {node!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# frozen image weights
+# ---------------------------------------------------------------------------------------
+ALLOW_RANDOM_BACKBONE_KEY = "allow_random_backbone"
+_FROZEN_TUNINGS = ("adapter", "linear_probe")
+
+
+def _pretrained_init_cfg(node: Any) -> bool:
+    init_cfg = node.get("init_cfg") if isinstance(node, dict) else None
+    items = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    return any(isinstance(i, dict) and i.get("type") == "Pretrained" and i.get("checkpoint") for i in items)
+
+
+def check_weights_given(cfg: Config) -> None:
+    """Refuses to train a backbone whose frozen image weights are never loaded.
+
+    With ``tuning='adapter'`` or ``'linear_probe'`` the image weights are frozen, so they must
+    come from somewhere: ``model.backbone.pretrained``, ``load_from`` (or resume), or an
+    ``init_cfg=dict(type='Pretrained', ...)`` on the model or the backbone. A config that
+    really means random frozen weights (tiny demos, tests) says ``allow_random_backbone = True``.
+
+    Raises:
+        ConfigError: one line saying how to give the weights.
+    """
+    if cfg.get(ALLOW_RANDOM_BACKBONE_KEY):
+        return
+    model = cfg.get("model")
+    backbone = model.get("backbone") if isinstance(model, dict) else None
+    if not isinstance(backbone, dict):
+        return
+    kind = lookup_type(backbone["type"]) if isinstance(backbone.get("type"), str) else None
+    accepted = _accepted_along_mro(kind) if kind is not None else None
+    if accepted is None or "tuning" not in accepted:
+        return
+    tuning = backbone.get("tuning", inspect.signature(kind).parameters["tuning"].default)
+    if tuning not in _FROZEN_TUNINGS:
+        return
+    if backbone.get("pretrained") or cfg.get("load_from") or _pretrained_init_cfg(model) or _pretrained_init_cfg(backbone):
+        return
+    raise ConfigError(
+        f"model.backbone.pretrained=None with tuning={tuning!r}: the frozen image weights would stay random; give "
+        "them with --cfg-options model.backbone.pretrained=openaiclip (or a weights file path), or load_from=FILE "
+        f"(set {ALLOW_RANDOM_BACKBONE_KEY}=True in the config to train on random frozen weights on purpose)"
+    )

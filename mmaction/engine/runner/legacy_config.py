@@ -45,6 +45,32 @@ def is_legacy_config(cfg: Config) -> bool:
     return any(key in cfg for key in LEGACY_TOP_LEVEL_KEYS)
 
 
+def _pipeline_from_legacy(pipeline: list, info: Dict[str, Any]) -> list:
+    """A 0.x pipeline -> the 1.x one (``Collect``/``ToTensor`` -> ``PackActionInputs``); records
+    the ``Normalize`` step and the ``FormatShape`` format found in ``info``."""
+    new_pipeline = []
+    packed = False
+    for step in pipeline:
+        kind = step.get("type") if isinstance(step, dict) else None
+        if kind == "Normalize":
+            info["normalize"] = step
+        if kind in _DROPPED_STEPS:
+            continue
+        if kind == "Collect":
+            if not packed:
+                new_pipeline.append(dict(type=_PACK_STEP))
+                packed = True
+            continue
+        if kind == "FormatShape":
+            info["format_shape"] = step.get("input_format", "NCTHW")
+        if kind == _PACK_STEP:
+            packed = True
+        new_pipeline.append(step)
+    if not packed:
+        new_pipeline.append(dict(type=_PACK_STEP))
+    return new_pipeline
+
+
 def _dataset_from_legacy(ds: dict, split: str, notes: List[str]) -> Tuple[dict, dict]:
     """A 0.x dataset dict -> (1.x dataset dict, info about Normalize/FormatShape found)."""
     ds = copy.deepcopy(to_plain(ds))
@@ -56,30 +82,24 @@ def _dataset_from_legacy(ds: dict, split: str, notes: List[str]) -> Tuple[dict, 
         notes.append(f"data.{split}.data_prefix='{prefix}' -> data_prefix=dict({key}=...)")
     pipeline = ds.get("pipeline")
     if isinstance(pipeline, list):
-        new_pipeline = []
-        packed = False
-        for step in pipeline:
-            kind = step.get("type") if isinstance(step, dict) else None
-            if kind == "Normalize":
-                info["normalize"] = step
-            if kind in _DROPPED_STEPS:
-                continue
-            if kind == "Collect":
-                if not packed:
-                    new_pipeline.append(dict(type=_PACK_STEP))
-                    packed = True
-                continue
-            if kind == "FormatShape":
-                info["format_shape"] = step.get("input_format", "NCTHW")
-            if kind == _PACK_STEP:
-                packed = True
-            new_pipeline.append(step)
-        if not packed:
-            new_pipeline.append(dict(type=_PACK_STEP))
+        new_pipeline = _pipeline_from_legacy(pipeline, info)
         if new_pipeline != pipeline:
             notes.append(f"data.{split}.pipeline: Collect/ToTensor -> {_PACK_STEP}")
         ds["pipeline"] = new_pipeline
     return ds, info
+
+
+def _convert_pipeline_variables(cfg: dict, notes: List[str]) -> None:
+    """The top-level ``train_pipeline``/``val_pipeline``/``test_pipeline`` variables of a 0.x
+    config (which :func:`mmaction.apis.init_recognizer` reads) get the same translation."""
+    for name in ("train_pipeline", "val_pipeline", "test_pipeline"):
+        pipeline = cfg.get(name)
+        if not isinstance(pipeline, list):
+            continue
+        kinds = {step.get("type") for step in pipeline if isinstance(step, dict)}
+        if kinds & (set(_DROPPED_STEPS) | {"Collect"}):
+            cfg[name] = _pipeline_from_legacy(to_plain(pipeline), {})
+            notes.append(f"{name}: Collect/ToTensor -> {_PACK_STEP}")
 
 
 def _convert_data(cfg: dict, notes: List[str]) -> Dict[str, Any]:
@@ -140,10 +160,32 @@ def _convert_model(cfg: dict, pipeline_info: Dict[str, Any], notes: List[str]) -
             preproc["std"] = list(norm["std"])
         model["data_preprocessor"] = preproc
         notes.append("mean/std of Normalize, FormatShape of the pipeline -> model.data_preprocessor")
-    if blending is not None:
+    if isinstance(blending, dict) and blending.get("type") == "LabelSmoothing":
+        _label_smoothing_to_head(model, to_plain(blending), notes)
+        del train_cfg["blending"]
+    elif blending is not None:
         model["data_preprocessor"]["blending"] = to_plain(blending)
         del train_cfg["blending"]
         notes.append("model.train_cfg.blending -> model.data_preprocessor.blending")
+    if isinstance(train_cfg, dict) and not train_cfg:
+        del model["train_cfg"]
+
+
+def _label_smoothing_to_head(model: dict, blending: dict, notes: List[str]) -> None:
+    """0.x ``blending=dict(type='LabelSmoothing', num_classes=K, smoothing=eps)`` -> the head's
+    ``label_smooth_eps=eps``: both train on ``(1 - eps) * one_hot + eps / K``."""
+    head = model.get("cls_head")
+    if not isinstance(head, dict):
+        raise ConfigError("model.train_cfg.blending: LabelSmoothing needs a model.cls_head to carry label_smooth_eps")
+    head_classes = head.get("num_classes")
+    if blending.get("num_classes") is not None and head_classes is not None and blending["num_classes"] != head_classes:
+        raise ConfigError(
+            f"model.train_cfg.blending.num_classes={blending['num_classes']} differs from "
+            f"model.cls_head.num_classes={head_classes}"
+        )
+    eps = float(blending.get("smoothing", 0.0))
+    head["label_smooth_eps"] = eps
+    notes.append(f"model.train_cfg.blending LabelSmoothing(smoothing={eps}) -> model.cls_head.label_smooth_eps={eps}")
 
 
 def _convert_optimizer(cfg: dict, notes: List[str]) -> None:
@@ -340,6 +382,7 @@ def convert_legacy_config(cfg: Config) -> Tuple[Config, List[str]]:
     pipeline_info: Dict[str, Any] = {}
     if "data" in plain:
         pipeline_info = _convert_data(plain, notes)
+    _convert_pipeline_variables(plain, notes)
     _convert_model(plain, pipeline_info, notes)
     _convert_optimizer(plain, notes)
     _convert_schedule(plain, notes)

@@ -30,7 +30,7 @@ def _note(notes: List[str], message: str) -> None:
 
 def upgrade_engine_types(cfg: Config) -> List[str]:
     """Swaps mmengine's OptimWrapper/AmpOptimWrapper, default constructor and CheckpointHook
-    for ours, and adds RNGStateHook and ScheduleResumeHook. Returns notes of what changed."""
+    for ours, and adds RNGStateHook and ScheduleResumeHook. Returns one note per change."""
     notes: List[str] = []
     wrapper = cfg.get("optim_wrapper")
     if isinstance(wrapper, dict):
@@ -38,26 +38,37 @@ def upgrade_engine_types(cfg: Config) -> List[str]:
         if kind == "AmpOptimWrapper" and not wrapper.get("use_fsdp", False):
             wrapper["type"] = "MixedPrecisionOptimWrapper"
             wrapper.pop("use_fsdp", None)
-            _note(notes, "optim_wrapper AmpOptimWrapper -> MixedPrecisionOptimWrapper (also runs on CPU)")
+            _note(notes, "optim_wrapper.type AmpOptimWrapper -> MixedPrecisionOptimWrapper (also runs on CPU)")
         elif kind in ("OptimWrapper", "SafeOptimWrapper"):
+            if kind == "OptimWrapper":
+                _note(notes, "optim_wrapper.type OptimWrapper -> SafeOptimWrapper (skips steps with NaN/inf gradients)")
             wrapper["type"] = "SafeOptimWrapper"
             dropped = [k for k in _AMP_ONLY_KEYS if k in wrapper]
             for key in dropped:
                 wrapper.pop(key)
             if dropped:
                 _note(notes, f"optim_wrapper {kind}: mixed-precision keys {dropped} dropped (full precision)")
-        if wrapper.get("constructor", "DefaultOptimWrapperConstructor") == "DefaultOptimWrapperConstructor":
+        constructor = wrapper.get("constructor", "DefaultOptimWrapperConstructor")
+        if constructor == "DefaultOptimWrapperConstructor":
             wrapper["constructor"] = "TunableParamsOptimWrapperConstructor"
+            _note(notes, "optim_wrapper.constructor DefaultOptimWrapperConstructor -> "
+                  "TunableParamsOptimWrapperConstructor (frozen weights left out of the optimizer)")
     hooks = cfg.get("default_hooks")
     if isinstance(hooks, dict) and isinstance(hooks.get("checkpoint"), dict):
         if hooks["checkpoint"].get("type") in ("CheckpointHook", "mmengine.CheckpointHook"):
             hooks["checkpoint"]["type"] = "AtomicCheckpointHook"
             _note(notes, "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)")
-    custom = list(cfg.get("custom_hooks") or [])
-    for hook_type in ("RNGStateHook", "ScheduleResumeHook"):
-        if not any(isinstance(h, dict) and h.get("type") == hook_type for h in custom):
-            custom.append(dict(type=hook_type))
-            cfg["custom_hooks"] = custom
+    if cfg.get("train_cfg"):
+        custom = list(cfg.get("custom_hooks") or [])
+        purposes = {
+            "RNGStateHook": "random generator states in checkpoints, for exact resume",
+            "ScheduleResumeHook": "epoch-based schedules re-derived when a resume changes the epoch length",
+        }
+        for hook_type, purpose in purposes.items():
+            if not any(isinstance(h, dict) and h.get("type") == hook_type for h in custom):
+                custom.append(dict(type=hook_type))
+                cfg["custom_hooks"] = custom
+                _note(notes, f"custom_hooks += {hook_type} ({purpose})")
     return notes
 
 
@@ -86,8 +97,12 @@ def apply_amp(cfg: Config, amp: Optional[str]) -> Optional[str]:
     return f"--amp: MixedPrecisionOptimWrapper(dtype={dtype!r})"
 
 
-def configure_distributed(cfg: Config, launcher: str) -> None:
-    """Resolves ``env_cfg.dist_cfg.backend`` and makes DDP usable on CPU (``device_ids=None``)."""
+def configure_distributed(cfg: Config, launcher: str) -> List[str]:
+    """Sets ``launcher``, resolves ``env_cfg.dist_cfg.backend`` and makes DDP usable on CPU
+    (``device_ids=None``). Returns one note per change."""
+    notes: List[str] = []
+    if cfg.get("launcher", "none") != launcher:
+        _note(notes, f"launcher={launcher!r} (from the command line)")
     cfg["launcher"] = launcher
     env = cfg.get("env_cfg")
     if not isinstance(env, dict):
@@ -95,12 +110,19 @@ def configure_distributed(cfg: Config, launcher: str) -> None:
         env = cfg["env_cfg"]
     if not isinstance(env.get("dist_cfg"), dict):
         env["dist_cfg"] = dict(backend="auto")
-    env["dist_cfg"]["backend"] = resolve_backend(env["dist_cfg"].get("backend", "auto"))
-    if launcher == "none" or torch.cuda.is_available():
-        return
+    if launcher == "none":  # no process group: the backend is not used
+        return notes
+    given = env["dist_cfg"].get("backend", "auto")
+    env["dist_cfg"]["backend"] = resolve_backend(given)
+    if env["dist_cfg"]["backend"] != given:
+        _note(notes, f"env_cfg.dist_cfg.backend {given!r} -> {env['dist_cfg']['backend']!r}")
+    if torch.cuda.is_available():
+        return notes
     wrapper = cfg.get("model_wrapper_cfg")
     if isinstance(wrapper, dict):
-        wrapper.setdefault("device_ids", None)
+        if "device_ids" not in wrapper:
+            wrapper["device_ids"] = None
+            _note(notes, "model_wrapper_cfg.device_ids=None (DDP on CPU)")
     else:
         cfg["model_wrapper_cfg"] = dict(
             type="MMDistributedDataParallel",
@@ -108,19 +130,37 @@ def configure_distributed(cfg: Config, launcher: str) -> None:
             broadcast_buffers=False,
             find_unused_parameters=bool(cfg.get("find_unused_parameters", False)),
         )
+        _note(notes, "model_wrapper_cfg=MMDistributedDataParallel(device_ids=None, broadcast_buffers=False) (DDP on CPU)")
+    return notes
 
 
-def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int]) -> Optional[str]:
+def unpin_memory_without_gpu(cfg: Config) -> List[str]:
+    """Without a GPU, ``pin_memory=True`` in a dataloader does nothing but warn on every run:
+    it is set to False. Returns one note per loader changed."""
+    if torch.cuda.is_available():
+        return []
+    notes: List[str] = []
+    for key in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and loader.get("pin_memory"):
+            loader["pin_memory"] = False
+            _note(notes, f"{key}.pin_memory True -> False (no GPU)")
+    return notes
+
+
+def stretch_schedulers(cfg: Config, old_max_epochs: Optional[int], warn: bool = True) -> Optional[str]:
     """After ``train_cfg.max_epochs`` changed from ``old_max_epochs``, moves the ``end`` (and
     ``T_max`` when it spanned the same range) of every epoch-based scheduler that ended at the
-    old last epoch to the new one. Returns a note, or None when nothing changed."""
+    old last epoch to the new one. Returns a note, or None when nothing changed. With ``warn``,
+    schedulers that end after the last epoch are warned about (once)."""
     train_cfg = cfg.get("train_cfg")
     schedulers = cfg.get("param_scheduler")
     if not isinstance(train_cfg, dict) or not schedulers:
         return None
     new_max = train_cfg.get("max_epochs")
     if old_max_epochs is None or new_max == old_max_epochs:
-        _warn_late_schedulers(schedulers, new_max)
+        if warn:
+            _warn_late_schedulers(schedulers, new_max)
         return None
     if new_max is None:
         return None
@@ -153,10 +193,10 @@ def _warn_late_schedulers(schedulers, max_epochs: Optional[int]) -> None:
             )
 
 
-def log_notes(notes: List[str], title: str) -> None:
-    """Logs a list of config changes (once, on the current logger)."""
-    if notes:
-        print_log(title + ":\n  " + "\n  ".join(notes), logger="current", level=logging.INFO)
+def log_notes(notes: List[str], title: str = "config change") -> None:
+    """Logs the changes made to a config, one line each: ``config change: <note>``."""
+    for note in notes:
+        print_log(f"{title}: {note}", logger="current", level=logging.INFO)
 
 
 def _dataset_dicts(node) -> List[dict]:

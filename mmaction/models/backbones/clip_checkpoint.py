@@ -193,9 +193,9 @@ def fetch_openai_tower(tower: ClipTower, cache_dir: Optional[str] = None,
     except ChecksumMismatchError:
         raise
     except Exception as err:  # network errors come in many types
-        raise RuntimeError(
+        raise PretrainedWeightsError(  # one line from the tools, not a chain of tracebacks
             f"Could not download OpenAI CLIP {tower.name} from {tower.url} to {dst}: {err}. Without "
-            f"network access, copy the file to {dst} or set pretrained to a local checkpoint.") from err
+            f"network access, copy the file to {dst} or set pretrained to a local checkpoint.") from None
     return dst
 
 

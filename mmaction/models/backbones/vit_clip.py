@@ -171,7 +171,10 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
                 nn.init.zeros_(module.D_fc2.bias)
 
     def init_weights(self) -> None:
-        """Loads the ``pretrained`` CLIP weights (if any); adapters keep their zero init."""
+        """Runs mmengine's ``init_cfg`` (e.g. ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``)
+        when given, then loads the ``pretrained`` CLIP weights (if any); adapters keep their zero init."""
+        if self.init_cfg:
+            super().init_weights()
         if self.pretrained:
             from .clip_checkpoint import load_pretrained_clip
 

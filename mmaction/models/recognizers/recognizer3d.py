@@ -1,5 +1,6 @@
 """Recognizer3D: backbone + head, with multi-view testing."""
 
+import warnings
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -30,7 +31,7 @@ class Recognizer3D(BaseModel):
         neck: optional neck config.
         data_preprocessor: config of the preprocessor (default ``ActionDataPreprocessor`` without
             normalisation).
-        train_cfg: unused, kept for config compatibility.
+        train_cfg: not implemented, kept for config compatibility (warns when not empty).
         test_cfg: ``average_clips`` (``'prob'``: softmax then mean over views, ``'score'``: mean of raw
             scores, ``None``: as 'score', and the per-view scores kept in ``pred_view_scores``) and
             ``max_testing_views`` (how many views go through the network at once; does not change
@@ -62,6 +63,10 @@ class Recognizer3D(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.cls_head = MODELS.build(cls_head)
         self.train_cfg = dict(train_cfg or {})
+        if self.train_cfg:
+            warnings.warn(f"{type(self).__name__}: argument train_cfg={self.train_cfg!r} is accepted for compatibility "
+                          "but not implemented (mixup/cutmix: data_preprocessor.blending; label smoothing: "
+                          "cls_head.label_smooth_eps)", UserWarning, stacklevel=2)
         self.test_cfg = dict(average_clips="prob", max_testing_views=None)
         self.test_cfg.update(test_cfg or {})
         if self.test_cfg["average_clips"] == "none":
