@@ -344,6 +344,8 @@ def test_every_engine_change_is_one_note():
         "(frozen weights left out of the optimizer)",
         "default_hooks.checkpoint CheckpointHook -> AtomicCheckpointHook (atomic writes)",
         "custom_hooks += RNGStateHook (random generator states in checkpoints, for exact resume)",
+        "custom_hooks += ScheduleResumeHook (epoch-based schedules re-derived when a resume changes the "
+        "epoch length)",
     ]
     assert upgrade_engine_types(cfg) == [], "a second pass changes nothing"
 
