@@ -253,7 +253,8 @@ def make_train_step(model: torch.nn.Module, data: dict, optim_wrapper) -> Tuple[
 
     def step() -> float:
         log_vars = model.train_step(data, optim_wrapper)
-        return float(log_vars["loss"])
+        loss = log_vars["loss"]
+        return float(loss.detach() if isinstance(loss, torch.Tensor) else loss)
 
     def prime() -> None:
         prime_frozen_casts(model, data, lambda: optim_wrapper.optim_context(model))
@@ -310,6 +311,7 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
                      optimizer=type(optim_wrapper.optimizer).__name__)
     else:
         amp = amp or "none"
+        autocast_context(device, amp)  # refuses fp16 on a CPU before anything is measured
         dtype = AMP_DTYPES[amp]
         step, prime = make_test_step(model, data, device, amp)
     size = matmul_size or default_matmul_size(device, dtype)

@@ -17,7 +17,9 @@ measurements or ``"skipped": "<reason>"``):
                            the tiny demo config with the NCCL backend                       [CUDA only]
 
 MFU (``train_bf16``) is the step's achieved rate (multiply-adds counted by the same counter as
-``get_flops.py``, 2 FLOPs each) over the best bf16 matmul rate measured in this run.
+``get_flops.py``, 2 FLOPs each) over the best bf16 matmul rate measured in this run
+(``matmul_reference_tflops``: the ``matmul_bf16`` check and the readings taken just before and
+after the training steps).
 
 Defaults: ViT-B/16 8x224 (``vitclip_base_k400_8x16x1_3views.py``), batch 16 for training and 4
 videos (12 clips) for inference. On a CPU the CUDA-only checks are skipped by name and the
@@ -111,10 +113,13 @@ def check_matmul(device: torch.device, size: int) -> Dict[str, object]:
 
 
 def check_train(cfg: Config, device: torch.device, amp: str, batch_size: int, iters: int,
-                matmul_size: int) -> Dict[str, object]:
+                matmul_size: int, matmul_check: Dict[str, object]) -> Dict[str, object]:
+    """Train steps; MFU against the best bf16 matmul rate of this run (``matmul_bf16`` and the
+    benchmark's own readings before and after the steps)."""
     result = benchmark.benchmark_model(cfg, "train", batch_size, iters, 1, amp, device, matmul_size)
     ok = bool(torch.isfinite(torch.tensor(result["first_loss"])))
-    return dict(ok=ok, mfu=result["fraction_of_matmul_peak"], **{k: result[k] for k in (
+    reference = max(float(matmul_check.get("tflops") or 0.0), result["matmul_peak_tflops"])
+    return dict(ok=ok, mfu=result["tflops"] / reference, matmul_reference_tflops=reference, **{k: result[k] for k in (
         "first_loss", "batch_size", "step_s", "step_spread", "clips_per_s", "peak_mem_mb", "step_mem_mb", "step_gmacs", "tflops",
         "matmul_peak_tflops", "optim_wrapper", "optimizer", "amp")})
 
@@ -264,7 +269,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     records = [
         run_check("environment", lambda: check_environment(device)),
         run_check("matmul_bf16", lambda: check_matmul(device, size)),
-        run_check("train_bf16", lambda: check_train(cfg, device, "bf16", args.batch_size, args.iters, size)),
+    ]
+    records += [
+        run_check("train_bf16", lambda: check_train(cfg, device, "bf16", args.batch_size, args.iters, size,
+                                                    records[-1])),
         run_check("train_fp16_gradscaler", lambda: check_fp16(cfg, device, args.batch_size, args.iters)) if on_gpu
         else skipped("train_fp16_gradscaler", no_gpu.format(what="fp16 autocast with a GradScaler")),
         run_check("sdpa_backend", lambda: check_sdpa(cfg, device)),
