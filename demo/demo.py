@@ -111,8 +111,8 @@ def fit_label(text: str, height: int, width: int) -> Tuple[str, object, int]:
 
     Tries font sizes from ``max(8, height // 16)`` down to 6 px, first on one line, then wrapped
     at spaces, and takes the first whose box (text plus margin) fits the frame's width and half
-    its height (the box ends before the frame's right edge). If none does, the text is shortened with "..." before its last word (the last word
-    is the probability) at 6 px.
+    its height (the box ends before the frame's right edge). If none does, the text is shortened
+    with "..." before its last word (the last word is the probability) at 6 px.
 
     Args:
         text: the caption, e.g. ``"moving left 0.87"``.
@@ -238,7 +238,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--label-map", required=True, help="class names, one per line (line i = class i)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
     p.add_argument("--top-k", type=int, default=5, help="how many classes to print")
-    p.add_argument("--out-video", default=None, help="write the video with the top-1 label and its probability drawn on it")
+    p.add_argument("--out-video", default=None,
+                   help="write the video with the top-1 label and its probability drawn on it")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default=None,
                    help="override config keys, e.g. model.test_cfg.max_testing_views=1")
     return p.parse_args(argv)

@@ -241,7 +241,8 @@ def wrapper_dtype(optim_wrapper) -> torch.dtype:
     return getattr(optim_wrapper, "cast_dtype", None) or torch.float32
 
 
-def make_train_step(model: torch.nn.Module, data: dict, optim_wrapper) -> Tuple[Callable[[], float], Callable[[], None]]:
+def make_train_step(model: torch.nn.Module, data: dict,
+                    optim_wrapper) -> Tuple[Callable[[], float], Callable[[], None]]:
     """One ``model.train_step(data, optim_wrapper)``: what the Runner's train loop calls per iteration.
 
     Returns:
@@ -485,12 +486,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"  peak memory: {result['peak_mem_mb']:.0f} MiB")
     if result.get("tflops") is not None:
         print(f"  work:        {result['step_gmacs']:.2f} G multiply-adds per step")
-        print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s ({result['fraction_of_matmul_peak'] * 100:.1f} % of "
+        print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s "
+              f"({result['fraction_of_matmul_peak'] * 100:.1f} % of "
               f"the best {result['matmul_size']}^3 {result['amp']} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
               f"GFLOP/s; {result['matmul_before_tflops'] * 1e3:.1f} before, {result['matmul_after_tflops'] * 1e3:.1f} "
               "after the steps)")
         if result.get("optim_wrapper"):
-            print(f"  train step:  model.train_step with {result['optim_wrapper']}({result['optimizer']}) from the config")
+            print(f"  train step:  model.train_step with {result['optim_wrapper']}({result['optimizer']}) "
+                  "from the config")
     return 0
 
 

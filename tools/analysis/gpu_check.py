@@ -120,7 +120,8 @@ def check_train(cfg: Config, device: torch.device, amp: str, batch_size: int, it
     ok = bool(torch.isfinite(torch.tensor(result["first_loss"])))
     reference = max(float(matmul_check.get("tflops") or 0.0), result["matmul_peak_tflops"])
     return dict(ok=ok, mfu=result["tflops"] / reference, matmul_reference_tflops=reference, **{k: result[k] for k in (
-        "first_loss", "batch_size", "step_s", "step_spread", "clips_per_s", "peak_mem_mb", "step_mem_mb", "step_gmacs", "tflops",
+        "first_loss", "batch_size", "step_s", "step_spread", "clips_per_s", "peak_mem_mb", "step_mem_mb", "step_gmacs",
+        "tflops",
         "matmul_peak_tflops", "optim_wrapper", "optimizer", "amp")})
 
 
@@ -204,7 +205,8 @@ def check_inference(cfg: Config, device: torch.device, videos: int, iters: int, 
         "clips_per_s", "videos_per_s", "step_s", "step_spread", "peak_mem_mb", "fraction_of_matmul_peak")})
 
 
-def check_nccl(tiny_config: Path, tiny_options: List[str], timeout_s: float, backend: str = "nccl") -> Dict[str, object]:
+def check_nccl(tiny_config: Path, tiny_options: List[str], timeout_s: float,
+               backend: str = "nccl") -> Dict[str, object]:
     """``torchrun --nproc_per_node 1`` train (1 epoch) + test of the tiny config on the NCCL backend
     (``backend='gloo'`` runs the same commands on a CPU)."""
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as tmp:
