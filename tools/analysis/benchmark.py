@@ -488,7 +488,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"  work:        {result['step_gmacs']:.2f} G multiply-adds per step")
         print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s "
               f"({result['fraction_of_matmul_peak'] * 100:.1f} % of "
-              f"the best {result['matmul_size']}^3 {result['amp']} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
+              f"the best {result['matmul_size']}^3 {'fp32' if result['amp'] == 'none' else result['amp']} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
               f"GFLOP/s; {result['matmul_before_tflops'] * 1e3:.1f} before, {result['matmul_after_tflops'] * 1e3:.1f} "
               "after the steps)")
         if result.get("optim_wrapper"):
