@@ -486,9 +486,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"  peak memory: {result['peak_mem_mb']:.0f} MiB")
     if result.get("tflops") is not None:
         print(f"  work:        {result['step_gmacs']:.2f} G multiply-adds per step")
+        matmul_dtype = "fp32" if result["amp"] == "none" else result["amp"]
         print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s "
               f"({result['fraction_of_matmul_peak'] * 100:.1f} % of "
-              f"the best {result['matmul_size']}^3 {'fp32' if result['amp'] == 'none' else result['amp']} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
+              f"the best {result['matmul_size']}^3 {matmul_dtype} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
               f"GFLOP/s; {result['matmul_before_tflops'] * 1e3:.1f} before, {result['matmul_after_tflops'] * 1e3:.1f} "
               "after the steps)")
         if result.get("optim_wrapper"):
