@@ -79,23 +79,87 @@ def top_k(scores: torch.Tensor, labels: Sequence[str], k: int = 5) -> List[Tuple
 
 
 # --------------------------------------------------------------------------- output video
-def _font(height: int):
+MIN_FONT_PX = 6  # smaller glyphs are not readable
+
+
+def _font(size: int):
     from PIL import ImageFont
 
-    size = max(10, height // 16)
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: fixed-size bitmap font
         return ImageFont.load_default()
 
 
-def draw_label(frame: np.ndarray, text: str, font) -> np.ndarray:
-    """Draws ``text`` in white on a dark box at the top-left corner.
+def _wrap(words: Sequence[str], font, max_width: int) -> List[str]:
+    """Greedy word wrap: as many words per line as fit in ``max_width`` pixels (a word never splits)."""
+    from PIL import Image, ImageDraw
+
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines: List[str] = []
+    for word in words:
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(candidate, font=font) <= max_width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines
+
+
+def fit_label(text: str, height: int, width: int) -> Tuple[str, object, int]:
+    """The largest caption layout of ``text`` that fits a ``height`` x ``width`` frame.
+
+    Tries font sizes from ``max(8, height // 16)`` down to 6 px, first on one line, then wrapped
+    at spaces, and takes the first whose box (text plus margin) fits the frame's width and half
+    its height (the box ends before the frame's right edge). If none does, the text is shortened
+    with "..." before its last word (the last word is the probability) at 6 px.
+
+    Args:
+        text: the caption, e.g. ``"moving left 0.87"``.
+        height: frame height H in pixels.
+        width: frame width W in pixels.
+
+    Returns:
+        ``(font, caption, margin)``: the PIL font, the caption with ``\n`` between lines, and the
+        margin in pixels around it.
+    """
+    from PIL import Image, ImageDraw
+
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    margin = max(1, height // 100)
+    words = text.split()
+
+    def box(font, caption: str) -> Tuple[int, int]:
+        left, top, right, bottom = draw.multiline_textbbox((0, 0), caption, font=font, spacing=1)
+        return right - left + 2 * margin, bottom - top + 2 * margin
+
+    def fits(font, caption: str) -> bool:
+        w, h = box(font, caption)
+        return w < width and h <= max(height // 2, 1)  # a column of the video stays visible right of the box
+
+    for size in range(max(8, height // 16), MIN_FONT_PX - 1, -1):
+        font = _font(size)
+        for caption in (" ".join(words), "\n".join(_wrap(words, font, width - 2 * margin))):
+            if fits(font, caption):
+                return caption, font, margin
+    font = _font(MIN_FONT_PX)
+    head, last = " ".join(words[:-1]), words[-1] if words else ""
+    while head:
+        head = head[:-1].rstrip()
+        caption = f"{head}... {last}" if head else last
+        if fits(font, caption):
+            return caption, font, margin
+    return last, font, margin
+
+
+def draw_label(frame: np.ndarray, caption: str, font, margin: int) -> np.ndarray:
+    """Draws ``caption`` (lines split by ``\n``) in white on a dark box at the top-left corner.
 
     Args:
         frame: (H, W, 3) uint8 RGB.
-        text: the caption.
+        caption: the text, laid out by :func:`fit_label`.
         font: a PIL font.
+        margin: pixels between the box's edge and the text.
 
     Returns:
         (H, W, 3) uint8 RGB, a new array.
@@ -104,15 +168,17 @@ def draw_label(frame: np.ndarray, text: str, font) -> np.ndarray:
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
-    margin = max(2, frame.shape[0] // 100)
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)  # ink extent, may start below y=0
+    left, top, right, bottom = draw.multiline_textbbox((0, 0), caption, font=font, spacing=1)  # ink extent
     draw.rectangle((0, 0, right - left + 2 * margin - 1, bottom - top + 2 * margin - 1), fill=(0, 0, 0))
-    draw.text((margin - left, margin - top), text, fill=(255, 255, 255), font=font)
+    draw.multiline_text((margin - left, margin - top), caption, fill=(255, 255, 255), font=font, spacing=1)
     return np.asarray(image)
 
 
 def write_labelled_video(video: Path, out: Path, text: str, chunk: int = 64) -> int:
     """Re-encodes ``video`` to ``out`` (H.264, same frame rate) with ``text`` on every frame.
+
+    The caption is laid out once by :func:`fit_label` to fit the frame (smaller font, wrapped
+    lines, or shortened before its last word on very small frames).
 
     Frames are read upright (rotation metadata applied) with the project's PyAV reader, so the
     output has exactly as many frames as the reader counts in the input. Odd frame sizes are
@@ -138,7 +204,7 @@ def write_labelled_video(video: Path, out: Path, text: str, chunk: int = 64) -> 
     try:
         with av.open(str(out), mode="w") as container:
             stream = None
-            font = None
+            layout = None
             for start in range(0, reader.num_frames, chunk):
                 frames = reader.read(list(range(start, min(start + chunk, reader.num_frames))))
                 for frame in frames:
@@ -148,10 +214,10 @@ def write_labelled_video(video: Path, out: Path, text: str, chunk: int = 64) -> 
                         stream.width, stream.height = w + w % 2, h + h % 2
                         stream.pix_fmt = "yuv420p"
                         stream.options = {"crf": "20", "preset": "veryfast"}
-                        font = _font(h)
+                        layout = fit_label(text, h + h % 2, w + w % 2)
                     if h % 2 or w % 2:
                         frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-                    image = av.VideoFrame.from_ndarray(draw_label(frame, text, font), format="rgb24")
+                    image = av.VideoFrame.from_ndarray(draw_label(frame, *layout), format="rgb24")
                     for packet in stream.encode(image):
                         container.mux(packet)
                     written += 1
@@ -172,7 +238,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--label-map", required=True, help="class names, one per line (line i = class i)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
     p.add_argument("--top-k", type=int, default=5, help="how many classes to print")
-    p.add_argument("--out-video", default=None, help="write the video with the top-1 label drawn on it")
+    p.add_argument("--out-video", default=None,
+                   help="write the video with the top-1 label and its probability drawn on it")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default=None,
                    help="override config keys, e.g. model.test_cfg.max_testing_views=1")
     return p.parse_args(argv)
@@ -215,7 +282,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (VideoDecodeError, OSError, ValueError) as err:
             print(f"error: cannot write {args.out_video}: {err}", file=sys.stderr)
             return 1
-        print(f"wrote {args.out_video} ({frames} frames, top-1 label drawn)")
+        print(f"wrote {args.out_video} ({frames} frames, top-1 label and probability drawn)")
     return 0
 
 

@@ -113,3 +113,48 @@ def test_labelled_video_of_odd_size_keeps_every_frame(load_tool, tmp_path):
     out = tmp_path / "odd_labelled.mp4"
     assert load_tool(DEMO).write_labelled_video(source, out, "some label 0.50") == 5
     assert decode_all(out).shape == (5, 32, 34, 3)
+
+
+def write_gray_video(path, size: int, frames: int = 4, level: int = 128) -> None:
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
+        for _ in range(frames):
+            image = np.full((size, size, 3), level, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("text", ["moving left 0.87", "a class name far too long for the frame 0.31"])
+def test_label_fits_a_48px_frame_and_keeps_the_probability(load_tool, tmp_path, text):
+    """Measured on the written frames: the dark caption box and its white text end inside the frame."""
+    demo = load_tool(DEMO)
+    source, out = tmp_path / "gray48.mp4", tmp_path / "labelled48.mp4"
+    write_gray_video(source, 48)
+    assert demo.write_labelled_video(source, out, text) == 4
+    frames = decode_all(out).astype(int)
+    assert frames.shape == (4, 48, 48, 3)
+    for frame in frames:
+        luma = frame.mean(axis=2)
+        dark, white = luma < 50, luma > 165  # background 128; antialiased 6-8 px glyphs after H.264
+        rows, cols = np.nonzero(dark)
+        assert rows.size, "no caption box"
+        box_bottom, box_right = rows.max(), cols.max()
+        # the box ends before the frame's edge: background (128) remains right of it and below it
+        assert box_right < 47 and box_bottom < 47, (box_right, box_bottom)
+        assert luma[: box_bottom + 1, 47].min() > 90 and luma[47, : box_right + 1].min() > 90
+        wr, wc = np.nonzero(white)
+        assert wr.size >= 5, "no text drawn"
+        assert wr.max() <= box_bottom and wc.max() <= box_right  # every white (text) pixel lies in the box
+    caption, _, _ = demo.fit_label(text, 48, 48)
+    assert caption.split()[-1] == text.split()[-1]  # the probability is always shown
+    if len(text) < 20:
+        assert caption.split() == text.split()  # a short label is not shortened
+
+
+def test_label_layout_of_large_frames_is_one_line(load_tool):
+    demo = load_tool(DEMO)
+    caption, _, _ = demo.fit_label("moving left 0.87", 224, 224)
+    assert caption == "moving left 0.87"

@@ -154,3 +154,29 @@ def test_text_output_and_errors(tmp_path, load_tool, capsys):
     missing = tmp_path / "nope.py"
     assert load_tool(GET_FLOPS).main([str(missing)]) == 1
     assert str(missing) in capsys.readouterr().err
+
+
+def views_of(load_tool, steps):
+    from mmengine.config import Config
+
+    cfg = Config(dict(model=dict(backbone=dict(input_resolution=32)), test_pipeline=steps))
+    return load_tool(GET_FLOPS).pipeline_views(cfg, "test")
+
+
+def test_views_come_from_the_test_pipeline_itself(load_tool):
+    views = views_of(load_tool, [dict(type="SampleFrames", clip_len=6, frame_interval=2, num_clips=4, test_mode=True),
+                                 dict(type="TenCrop", crop_size=32)])
+    assert (views["num_clips"], views["num_crops"], views["num_views"], views["clip_len"]) == (4, 10, 40, 6)
+    twice = views_of(load_tool, [dict(type="SampleFrames", clip_len=6, num_clips=2, twice_sample=True, test_mode=True),
+                                 dict(type="ThreeCrop", crop_size=32)])
+    assert (twice["num_clips"], twice["num_views"]) == (4, 12)  # TSM-style twice sampling doubles the clips
+    uniform = views_of(load_tool, [dict(type="UniformSample", clip_len=5, test_mode=True),
+                                   dict(type="CenterCrop", crop_size=32)])
+    assert (uniform["num_views"], uniform["clip_len"]) == (1, 5)
+
+
+def test_a_pipeline_without_one_frame_sampler_is_an_error(load_tool):
+    with pytest.raises(ValueError, match="test_dataloader.dataset.pipeline .*0 frame samplers"):
+        views_of(load_tool, [dict(type="DecordInit"), dict(type="CenterCrop", crop_size=32)])
+    with pytest.raises(ValueError, match="2 frame samplers"):
+        views_of(load_tool, [dict(type="SampleFrames", clip_len=2), dict(type="UniformSample", clip_len=2)])

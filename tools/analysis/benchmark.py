@@ -1,22 +1,31 @@
 """Speed, memory and arithmetic efficiency of a config's training step, test step or data pipeline.
 
 Modes:
-    ``train``: one optimisation step (data preprocessor, forward, loss, backward, optimizer) on a
-        random uint8 batch shaped as the train pipeline makes it.
-    ``test``: one ``test_step`` (all test views of ``--batch-size`` videos, view averaging).
+    ``train``: one ``model.train_step(data, optim_wrapper)`` (data preprocessor, forward, loss,
+        backward, optimizer update) with the optimizer wrapper the config builds
+        (``optim_wrapper`` through mmengine's ``build_optim_wrapper`` and the config's
+        constructor, e.g. ``TunableParamsOptimWrapperConstructor``), on a random uint8 batch
+        shaped as the train pipeline makes it. ``--amp`` changes the wrapper as
+        ``tools/train.py --amp`` does; without it the config's wrapper (and its precision) runs.
+    ``test``: one ``test_step`` (all test views of ``--batch-size`` videos, view averaging),
+        under ``torch.autocast`` for ``--amp bf16|fp16``.
     ``data``: the train pipeline (decode + augment + pack) on real video files, one process;
         timed by ``mmaction.datasets.benchmark_pipeline.time_pipeline``.
 
 Reported (``--json`` prints one object): ``step_s`` (median over ``--iters`` timed steps after
-``--warmup``), ``clips_per_s``, ``peak_mem_mb`` (GPU: ``torch.cuda.max_memory_allocated``; CPU:
+``--warmup``; ``step_spread`` = slowest / fastest, and a warning on stderr when it exceeds 2),
+``clips_per_s``, ``peak_mem_mb`` (GPU: ``torch.cuda.max_memory_allocated``; CPU:
 the process's peak RSS), ``step_mem_mb`` (what a step adds to what the model holds between
 steps: the peak minus the memory after the weights' autocast copies and the optimizer state
 exist — activations, gradients and workspaces), ``tflops`` — the achieved arithmetic rate, in the hardware convention of
 2 FLOPs per multiply-add, of the multiply-adds the step really did (counted once with
 FlopCounterMode under the math attention kernel, backward included: the same counter as
 ``get_flops.py``, whose README-style numbers are the multiply-adds, reported here as
-``step_gmacs``) — and ``matmul_peak_tflops``, the rate of a large matrix product of the run's
-dtype measured in the same process, with ``fraction_of_matmul_peak`` their ratio.
+``step_gmacs``) — and ``matmul_peak_tflops``, the matrix-multiply rate of the run's dtype
+measured in the same process: the best of several ``matmul_size``^3 products (a size whose
+three matrices do not fit the CPU's last-level cache, or 8192 on a GPU), measured before and
+after the model's steps (``matmul_before_tflops``, ``matmul_after_tflops``), with
+``fraction_of_matmul_peak`` the ratio of the two rates.
 
 Examples::
 
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import resource
@@ -101,8 +111,12 @@ def _resident_mb() -> float:
         return 0.0
 
 
-def matmul_peak_tflops(device: torch.device, dtype: torch.dtype, size: int, repeats: int = 3) -> float:
-    """Best rate of a ``size``^3 matrix product in ``dtype`` (2 FLOPs per multiply-add), TFLOP/s."""
+def matmul_rate_tflops(device: torch.device, dtype: torch.dtype, size: int, repeats: int = 5) -> float:
+    """Best rate of ``repeats`` ``size``^3 matrix products in ``dtype`` (2 FLOPs per multiply-add), TFLOP/s.
+
+    The best, not the mean: a product slowed by another process or a clock change says nothing
+    about the hardware, and one low reading would make the model look faster than the machine.
+    """
     a = torch.randn(size, size, device=device).to(dtype)
     b = torch.randn(size, size, device=device).to(dtype)
     torch.matmul(a, b)  # warm-up (kernel selection, thread pool)
@@ -114,6 +128,41 @@ def matmul_peak_tflops(device: torch.device, dtype: torch.dtype, size: int, repe
         synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e12
+
+
+def last_level_cache_bytes() -> int:
+    """Size of the CPU's largest cache (Linux sysfs); 32 MiB where it cannot be read."""
+    sizes = []
+    for path in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        try:
+            text = path.read_text().strip().upper()
+            unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+            sizes.append(int(text.rstrip("KMG")) * unit)
+        except (OSError, ValueError):
+            continue
+    return max(sizes) if sizes else 32 * 2**20
+
+
+def default_matmul_size(device: torch.device, dtype: torch.dtype) -> int:
+    """8192 on a GPU; on a CPU, the smallest multiple of 512 (at least 2048) whose three matrices
+    take 4x the last-level cache, so that the product streams from memory as the model's do."""
+    if device.type == "cuda":
+        return 8192
+    element = torch.finfo(dtype).bits // 8
+    size = 2048
+    while 3 * size * size * element < 4 * last_level_cache_bytes() and size < 8192:
+        size += 512
+    return size
+
+
+def spread_warning(times: Sequence[float], limit: float = 2.0) -> Optional[str]:
+    """A warning when the slowest timed step took more than ``limit`` x the fastest, else None."""
+    spread = max(times) / min(times)
+    if spread <= limit:
+        return None
+    return (f"warning: the {len(times)} timed steps spread by {spread:.1f}x ({min(times) * 1e3:.1f} to "
+            f"{max(times) * 1e3:.1f} ms): something else used the machine, or its clock changed; the median "
+            "is unreliable, rerun on a quiet machine or with more --iters")
 
 
 def autocast_context(device: torch.device, amp: str) -> contextlib.AbstractContextManager:
@@ -156,52 +205,70 @@ def random_batch(cfg: Config, split: str, batch_size: int, seed: int = 0) -> Dic
     return dict(inputs=inputs, data_samples=samples)
 
 
-def make_train_step(model: torch.nn.Module, data: dict, device: torch.device,
-                    amp: str) -> Tuple[Callable[[], float], Callable[[], None]]:
-    """One optimisation step of the tunable parameters (AdamW; GradScaler for fp16 on GPU).
+def build_train_optim_wrapper(cfg: Config, model: torch.nn.Module, device: torch.device,
+                              amp: Optional[str]):
+    """The config's ``optim_wrapper``, built as the Runner builds it (mmengine's ``build_optim_wrapper``
+    with the config's constructor); ``amp`` changes it as ``tools/train.py --amp`` does.
+
+    Raises:
+        ValueError: no ``optim_wrapper`` in the config, fp16 on a CPU, or no trainable parameter.
+    """
+    from mmengine.optim import build_optim_wrapper
+
+    from mmaction.engine.runner.runtime_config import apply_amp
+
+    if not isinstance(cfg.get("optim_wrapper"), dict):
+        raise ValueError("--mode train needs the config's optim_wrapper (what tools/train.py would build)")
+    cfg = copy.deepcopy(cfg)
+    apply_amp(cfg, amp)
+    wrapper_cfg = cfg.optim_wrapper
+    if wrapper_cfg.get("type") == "MixedPrecisionOptimWrapper":
+        if device.type == "cpu" and str(wrapper_cfg.get("dtype")) in ("float16", "fp16", "torch.float16"):
+            raise ValueError("fp16 training needs a GPU: CPU autocast supports bf16 only (use --amp bf16)")
+        wrapper_cfg.setdefault("device_type", device.type)  # autocast where the benchmark runs the model
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("the model has no trainable parameters: nothing to benchmark in train mode")
+    return build_optim_wrapper(model, wrapper_cfg)
+
+
+def wrapper_dtype(optim_wrapper) -> torch.dtype:
+    """The autocast dtype of a wrapper (``cast_dtype`` of ``MixedPrecisionOptimWrapper``), else fp32."""
+    return getattr(optim_wrapper, "cast_dtype", None) or torch.float32
+
+
+def make_train_step(model: torch.nn.Module, data: dict,
+                    optim_wrapper) -> Tuple[Callable[[], float], Callable[[], None]]:
+    """One ``model.train_step(data, optim_wrapper)``: what the Runner's train loop calls per iteration.
 
     Returns:
         ``(step, prime)``: ``prime()`` creates what the model keeps between steps (the cached
-        autocast copies of frozen weights, AdamW's moments) without holding any activations, so
-        that memory measured after it is the state and memory added by a step is the step's.
+        autocast copies of frozen weights, the optimizer's state) without holding any activations,
+        so that memory measured after it is the state and memory added by a step is the step's.
     """
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("the model has no trainable parameters: nothing to benchmark in train mode")
-    optimizer = torch.optim.AdamW(params, lr=1e-4)
-    scaler = torch.amp.GradScaler(device.type) if amp == "fp16" else None
     model.train()
 
     def step() -> float:
-        with autocast_context(device, amp):
-            batch = model.data_preprocessor(data, True)
-            losses = model(**batch, mode="loss")
-            loss, _ = model.parse_losses(losses)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        return float(loss.detach())
+        log_vars = model.train_step(data, optim_wrapper)
+        loss = log_vars["loss"]
+        return float(loss.detach() if isinstance(loss, torch.Tensor) else loss)
 
     def prime() -> None:
-        prime_frozen_casts(model, data, device, amp)
-        for param in params:  # AdamW allocates its moments at the first step
+        prime_frozen_casts(model, data, lambda: optim_wrapper.optim_context(model))
+        params = [p for group in optim_wrapper.optimizer.param_groups for p in group["params"]]
+        for param in params:  # the optimizer allocates its state (AdamW's moments) at its first step
             param.grad = torch.zeros_like(param)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        optim_wrapper.optimizer.step()
+        optim_wrapper.optimizer.zero_grad(set_to_none=True)
 
     return step, prime
 
 
-def prime_frozen_casts(model: torch.nn.Module, data: dict, device: torch.device, amp: str) -> None:
-    """A no-grad forward of one frame of one view: fills the autocast-copy caches of frozen weights
-    while holding next to no activations."""
+def prime_frozen_casts(model: torch.nn.Module, data: dict,
+                       context: Callable[[], contextlib.AbstractContextManager]) -> None:
+    """A no-grad forward of one frame of one view under ``context()`` (the step's autocast): fills the
+    autocast-copy caches of frozen weights while holding next to no activations."""
     first = data["inputs"][0][:1, :, :1]
-    with torch.no_grad(), autocast_context(device, amp):
+    with torch.no_grad(), context():
         batch = model.data_preprocessor(dict(inputs=[first], data_samples=data["data_samples"][:1]), False)
         model.extract_feat(batch["inputs"].flatten(0, 1))  # (1, V=1, C, T=1, H, W) -> (1, C, 1, H, W)
 
@@ -215,28 +282,48 @@ def make_test_step(model: torch.nn.Module, data: dict, device: torch.device,
         with autocast_context(device, amp):
             return model.test_step(data)
 
-    return step, lambda: prime_frozen_casts(model, data, device, amp)
+    return step, lambda: prime_frozen_casts(model, data, lambda: autocast_context(device, amp))
 
 
-def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup: int, amp: str,
-                    device: torch.device, matmul_size: int) -> Dict[str, object]:
-    """Times ``mode`` ('train' or 'test') steps and relates them to the matmul peak."""
+def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup: int, amp: Optional[str],
+                    device: torch.device, matmul_size: Optional[int]) -> Dict[str, object]:
+    """Times ``mode`` ('train' or 'test') steps and relates them to the matmul rate of the same run.
+
+    Args:
+        amp: train: ``None`` runs the config's optimizer wrapper as it is, else ``tools/train.py
+            --amp`` semantics; test: the autocast dtype (``None`` = ``'none'``).
+        matmul_size: side of the reference products; None picks :func:`default_matmul_size`.
+    """
     torch.manual_seed(0)
     model = build_model(cfg, device)
     split = "train" if mode == "train" else "test"
     data = random_batch(cfg, split, batch_size)
-    step, prime = (make_train_step if mode == "train" else make_test_step)(model, data, device, amp)
+    extra: Dict[str, object] = {}
+    if mode == "train":
+        optim_wrapper = build_train_optim_wrapper(cfg, model, device, amp)
+        dtype = wrapper_dtype(optim_wrapper)
+        step, prime = make_train_step(model, data, optim_wrapper)
+        extra.update(optim_wrapper=type(optim_wrapper).__name__,
+                     optimizer=type(optim_wrapper.optimizer).__name__)
+    else:
+        amp = amp or "none"
+        autocast_context(device, amp)  # refuses fp16 on a CPU before anything is measured
+        dtype = AMP_DTYPES[amp]
+        step, prime = make_test_step(model, data, device, amp)
+    size = matmul_size or default_matmul_size(device, dtype)
+    before = matmul_rate_tflops(device, dtype, size)
     prime()
     reset_peak_memory(device)
     state_mb = current_memory_mb(device)  # weights and their casts, optimizer state, batch, libraries
-    step()  # first call: allocations, kernel selection
+    first = step()  # first call: allocations, kernel selection
     times = time_steps(step, iters, warmup, device)
     # Read before counting (the counter runs a step on the math attention kernel, which holds whole
-    # attention matrices) and before the matmul measurement allocates its matrices.
+    # attention matrices) and before the second matmul measurement allocates its matrices.
     peak_mb = peak_memory_mb(device)
     macs = count_macs(step)  # one more real step, counted (forward + backward + update)
     step_s = statistics.median(times)
-    peak = matmul_peak_tflops(device, AMP_DTYPES[amp], matmul_size)
+    after = matmul_rate_tflops(device, dtype, size)
+    peak = max(before, after)
     tflops = 2 * macs / step_s / 1e12
     views = pipeline_views(cfg, split)
     clips = batch_size * (views["num_views"] if mode == "test" else views["num_clips"])
@@ -245,6 +332,7 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
         batch_size=batch_size,
         step_s=step_s,
         step_s_min=min(times),
+        step_spread=max(times) / min(times),
         clips_per_s=clips / step_s,
         videos_per_s=batch_size / step_s,
         peak_mem_mb=peak_mb,
@@ -252,13 +340,18 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
         step_gmacs=macs / 1e9,
         tflops=tflops,
         matmul_peak_tflops=peak,
+        matmul_before_tflops=before,
+        matmul_after_tflops=after,
         fraction_of_matmul_peak=tflops / peak,
-        matmul_size=matmul_size,
-        amp=amp,
+        matmul_size=size,
+        amp={torch.float32: "none", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype],
         device=str(device),
         threads=torch.get_num_threads(),
         iters=iters,
         warmup=warmup,
+        **extra,
+        **(dict(first_loss=first) if mode == "train" else {}),
+        spread_warning=spread_warning(times),
     )
 
 
@@ -331,11 +424,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--iters", type=int, default=10, help="timed steps")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps before timing")
-    p.add_argument("--amp", choices=tuple(AMP_DTYPES), default="none", help="autocast dtype")
+    p.add_argument("--amp", choices=tuple(AMP_DTYPES), default=None,
+                   help="train: change the config's optimizer wrapper as tools/train.py --amp does (default: "
+                   "the config's wrapper as it is); test: autocast dtype (default none)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda if available")
     p.add_argument("--videos", default=None, help="data mode: a folder or list file of videos "
                    "(default: the config's training list)")
-    p.add_argument("--matmul-size", type=int, default=None, help="side of the peak matmul (default 4096 GPU, 2048 CPU)")
+    p.add_argument("--matmul-size", type=int, default=None,
+                   help="side of the reference matmul (default 8192 on a GPU; on a CPU the smallest multiple of "
+                   "512 >= 2048 whose matrices take 4x the last-level cache)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -367,11 +464,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             videos = list_videos(args.videos) if args.videos else dataset_videos(cfg)
             result = benchmark_data(cfg, args.batch_size, args.iters, args.warmup, videos)
         else:
-            size = args.matmul_size or (4096 if device.type == "cuda" else 2048)
-            result = benchmark_model(cfg, args.mode, args.batch_size, args.iters, args.warmup, args.amp, device, size)
+            result = benchmark_model(cfg, args.mode, args.batch_size, args.iters, args.warmup, args.amp, device,
+                                     args.matmul_size)
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    if result.get("spread_warning"):
+        print(result["spread_warning"], file=sys.stderr)
     result["config"] = os.fspath(args.config)
     if args.json:
         print(json.dumps(result))
@@ -382,8 +481,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"  peak memory: {result['peak_mem_mb']:.0f} MiB")
     if result.get("tflops") is not None:
         print(f"  work:        {result['step_gmacs']:.2f} G multiply-adds per step")
-        print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s ({result['fraction_of_matmul_peak'] * 100:.1f} % of "
-              f"a {result['matmul_size']}^3 {result['amp']} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} GFLOP/s)")
+        matmul_dtype = "fp32" if result["amp"] == "none" else result["amp"]
+        print(f"  achieved:    {result['tflops'] * 1e3:.1f} GFLOP/s "
+              f"({result['fraction_of_matmul_peak'] * 100:.1f} % of "
+              f"the best {result['matmul_size']}^3 {matmul_dtype} matmul: {result['matmul_peak_tflops'] * 1e3:.1f} "
+              f"GFLOP/s; {result['matmul_before_tflops'] * 1e3:.1f} before, {result['matmul_after_tflops'] * 1e3:.1f} "
+              "after the steps)")
+        if result.get("optim_wrapper"):
+            print(f"  train step:  model.train_step with {result['optim_wrapper']}({result['optimizer']}) "
+                  "from the config")
     return 0
 
 

@@ -7,8 +7,10 @@ attention kernels are invisible to the counter, the math path is not.
 
 Counting is instant even for ViT-L/14 x 32 frames: the model is built on the ``meta`` device,
 given uninitialised storage, and run on a fake input (no arithmetic happens). Views come from
-the config's test pipeline: ``num_clips`` of ``SampleFrames`` x crops (``ThreeCrop`` 3,
-``TenCrop`` 10, otherwise 1); frames per view from ``clip_len``, the spatial size from the crop.
+the config's test pipeline itself, nothing else: ``num_clips`` of its one frame sampler
+(``SampleFrames`` / ``UniformSample`` ..., doubled by ``twice_sample``) x crops (``ThreeCrop`` 3,
+``TenCrop`` 10, otherwise 1); frames per view from the sampler's ``clip_len``, the spatial size
+from the crop. A test pipeline without exactly one frame sampler is an error.
 
 Examples::
 
@@ -78,34 +80,48 @@ def _side(size: Union[int, Sequence[int], None]) -> Optional[Tuple[int, int]]:
     return (int(h), int(w)) if w > 0 and h > 0 else None
 
 
+FRAME_SAMPLERS = ("SampleFrames", "UniformSample", "UniformSampleFrames", "DenseSampleFrames")
+
+
 def pipeline_views(cfg: Config, split: str = "test") -> Dict[str, object]:
-    """Views per video and the size of one view, read from a split's pipeline.
+    """Views per video and the size of one view, read from a split's pipeline itself.
 
     Args:
         cfg: the config.
         split: whose pipeline to read (``'test'`` for FLOPs, ``'train'`` for training steps).
 
     Returns:
-        dict with ``num_clips`` (``SampleFrames``), ``num_crops`` (``ThreeCrop`` 3, ``TenCrop``
-        10, else 1), ``num_views``, ``clip_len`` (frames per view) and ``input_hw`` (H, W).
-        Missing steps fall back to the backbone's ``num_frames`` / ``input_resolution``.
+        dict with ``num_clips`` (the frame sampler's ``num_clips``, doubled by ``twice_sample``
+        at test time), ``num_crops`` (``ThreeCrop`` 3, ``TenCrop`` 10, else 1), ``num_views``
+        (clips x crops), ``clip_len`` (frames per view, the sampler's) and ``input_hw`` (H, W:
+        the backbone's ``input_resolution``, else the pipeline's crop).
+
+    Raises:
+        ValueError: the pipeline has no frame sampler or more than one (nothing is guessed), or
+            the input size cannot be told.
     """
     backbone = cfg.model.get("backbone", {}) or {}
-    num_clips, num_crops, clip_len, hw = 1, 1, None, None
-    for step in dataset_pipeline(cfg, split):
+    pipeline = dataset_pipeline(cfg, split)
+    samplers = [step for step in pipeline if step.get("type", "") in FRAME_SAMPLERS]
+    if len(samplers) != 1:
+        where = f"{split}_dataloader.dataset.pipeline" + (" (or val)" if split == "test" else "")
+        raise ValueError(f"{where} has {len(samplers)} frame samplers ({', '.join(FRAME_SAMPLERS)}); the views per "
+                         f"video are read from exactly one (steps: {[step.get('type') for step in pipeline]})")
+    sampler = samplers[0]
+    num_clips = int(sampler.get("num_clips", 1))
+    if sampler.get("twice_sample", False) and sampler.get("test_mode", False):
+        num_clips *= 2
+    clip_len = int(sampler.get("clip_len", 1))
+    num_crops, hw = 1, None
+    for step in pipeline:
         kind = step.get("type", "")
-        if kind in ("SampleFrames", "UniformSample", "UniformSampleFrames", "DenseSampleFrames"):
-            num_clips = int(step.get("num_clips", 1))
-            clip_len = int(step.get("clip_len", 1))
-        elif kind in CROPS_PER_TRANSFORM:
+        if kind in CROPS_PER_TRANSFORM:
             num_crops = CROPS_PER_TRANSFORM[kind]
             hw = _side(step.get("crop_size")) or hw
         elif kind in ("CenterCrop", "RandomCrop"):
             hw = _side(step.get("crop_size")) or hw
         elif kind == "Resize" and step.get("keep_ratio", True) is False:
             hw = _side(step.get("scale")) or hw
-    if clip_len is None:
-        clip_len = int(backbone.get("num_frames", 8))
     res = backbone.get("input_resolution")
     if res is not None:
         hw = (int(res), int(res))  # the ViT only takes its own resolution

@@ -76,7 +76,8 @@ class AccMetric(BaseMetric):
         prefix: key prefix, default ``'acc'`` (keys ``acc/top1``, ``acc/top5``,
             ``acc/mean1``, ``acc/num_failed``).
 
-    Returns (from ``evaluate``): dict of floats; ``num_failed`` is an int.
+    Returns (from ``evaluate``): dict of floats, ``num_failed`` included (a whole number such as
+    ``0.0``, so that every log, the JSON one too, records it as a number).
     """
 
     default_prefix: Optional[str] = "acc"
@@ -125,7 +126,9 @@ class AccMetric(BaseMetric):
                 metrics[f"top{k}"] = acc
         if "mean_class_accuracy" in self.metric_list:
             metrics["mean1"] = mean_class_accuracy(scores, labels, forced_wrong=failed)
-        metrics["num_failed"] = int(failed.sum())
+        # A float, like the accuracies: mmengine's message hub keeps an int as numpy.int64, which its
+        # JSON log writes as null (LoggerHook drops numpy scalars); a float stays a number there.
+        metrics["num_failed"] = float(failed.sum())
         if failed.any():
             names = [str(r["filename"]) for r in results if r["decode_failed"]]
             shown = names[:MAX_LOGGED_FAILURES]
