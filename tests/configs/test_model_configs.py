@@ -129,6 +129,7 @@ optim_wrapper = dict(type='SafeOptimWrapper', _delete_=True,
                      constructor='TunableParamsOptimWrapperConstructor',
                      optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.999), weight_decay=0.05))
 default_hooks = dict(logger=dict(interval=1))
+allow_random_backbone = True  # tiny random image model on purpose
 """)
     work = tmp_path / "work"
     proc = run_tool(python_tool("train.py", str(cfg), "--work-dir", str(work), "--amp", "none"), timeout=600)

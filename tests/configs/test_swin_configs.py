@@ -195,6 +195,7 @@ test_dataloader = dict(batch_size=1, **loader,
                        dataset=dict(ann_file='{val}', data_prefix=dict(video='{root}'), pipeline=test_pipeline))
 train_cfg = dict(max_epochs=1, val_interval=1)
 default_hooks = dict(logger=dict(interval=1))
+allow_random_backbone = True  # tiny random image model on purpose
 """
 
 
