@@ -32,7 +32,15 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mmaction.datasets.list_file import read_lines, write_list_file
-from mmaction.datasets.video_io import DecordReader, PyAVReader, VideoDecodeError, open_video, rotate_frames, time_limit
+from mmaction.datasets.video_io import (
+    DecordReader,
+    PyAVReader,
+    VideoDecodeError,
+    open_video,
+    rotate_frames,
+    scan_frames,
+    time_limit,
+)
 from mmaction.datasets.video_io.base_reader import VideoReader, short_reason
 
 CHUNK = 32  # frames compared at a time (memory: 4 x CHUNK frames)
@@ -56,19 +64,47 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def sequential_decode(path: str) -> Iterator[np.ndarray]:
-    """Every frame in decoder output order, upright, RGB (H, W, 3); undecodable packets skipped."""
+def sequential_decode(path: str, convert: bool = True) -> Iterator[Tuple[Optional[np.ndarray], Optional[int]]]:
+    """Every frame in decoder output order: (upright RGB (H, W, 3) or None, its timestamp).
+
+    Undecodable packets are skipped.
+    """
     import av
 
     with av.open(path, metadata_errors="ignore") as container:
         stream = container.streams.video[0]
+        stream.thread_type = "NONE"
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError):
                 continue
             for frame in frames:
-                yield rotate_frames(frame.to_ndarray(format="rgb24")[None], float(frame.rotation or 0))[0]
+                picture = None
+                if convert:
+                    picture = rotate_frames(frame.to_ndarray(format="rgb24")[None], float(frame.rotation or 0))[0]
+                yield picture, frame.pts
+
+
+def truth_indices(path: str) -> Tuple[List[int], int]:
+    """The frame index of each frame a sequential decode outputs, and the number of frames.
+
+    By timestamp (the rank of the frame's timestamp in the container's index) when every output
+    frame carries one of the index's timestamps in increasing order; a frame lost to an
+    undecodable packet then leaves its index out. Otherwise by output order.
+    """
+    index = scan_frames(path)
+    stamps = [pts for _, pts in sequential_decode(path, convert=False)]
+    by_time = not index.timestamp_problem and not index.starts_mid_gop and None not in stamps
+    if by_time:
+        ranks = np.searchsorted(index.pts, np.asarray(stamps, dtype=np.int64))
+        by_time = bool(
+            np.all(ranks < len(index.pts)) and np.all(index.pts[np.minimum(ranks, len(index.pts) - 1)] == stamps)
+            and np.all(np.diff(ranks) > 0)
+        )
+    if by_time:
+        return ranks.tolist(), len(index.pts)
+    return list(range(len(stamps))), len(stamps)
 
 
 def frame_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -98,8 +134,9 @@ def compare_with_sequential(path: str, readers: Sequence[Tuple[str, Callable[[],
         except VideoDecodeError as e:
             opened.append(None)
             verdicts.append(f"{name}: {e.reason}")
-    truth_iter = sequential_decode(path)
-    start, total, done = 0, 0, False
+    positions, total = truth_indices(path)
+    truth_iter = (frame for frame, _ in sequential_decode(path))
+    start, done = 0, False
     try:
         while not done:
             chunk = []
@@ -108,31 +145,29 @@ def compare_with_sequential(path: str, readers: Sequence[Tuple[str, Callable[[],
                 if len(chunk) == CHUNK:
                     break
             done = len(chunk) < CHUNK
-            total += len(chunk)
+            inds = np.asarray(positions[start : start + len(chunk)], dtype=np.int64)
             for k, reader in enumerate(opened):
                 if reader is None or verdicts[k] is not None:
                     continue
-                stop = min(start + len(chunk), reader.num_frames)
-                if stop <= start:
+                keep = inds < reader.num_frames
+                if not keep.any():
                     continue
                 # the second half of the chunk first: every chunk makes the reader seek forward
                 # and then back, where seeking by counting frames goes wrong
-                order = np.roll(np.arange(start, stop), -((stop - start) // 2))
+                order = np.roll(np.flatnonzero(keep), -(int(keep.sum()) // 2))
                 try:
-                    frames = reader.read(order)
-                    got = np.empty_like(frames)
-                    got[order - start] = frames
+                    frames = reader.read(inds[order])
                 except VideoDecodeError as e:
                     verdicts[k] = f"{readers[k][0]}: {e.reason}"
                     continue
-                for j in range(stop - start):
-                    d = frame_distance(got[j], chunk[j])
+                for j, got in zip(order.tolist(), frames):
+                    d = frame_distance(got, chunk[j])
                     if d > SAME_FRAME_TOLERANCE:
-                        dists = [frame_distance(got[j], t) for t in chunk]
+                        dists = [frame_distance(got, t) for t in chunk]
                         best = int(np.argmin(dists))
-                        looks = f"frame {start + best}" if dists[best] <= SAME_FRAME_TOLERANCE else "no frame near it"
+                        looks = f"frame {inds[best]}" if dists[best] <= SAME_FRAME_TOLERANCE else "no frame near it"
                         verdicts[k] = (
-                            f"{readers[k][0]}: frame {start + j} differs from the sequential decode "
+                            f"{readers[k][0]}: frame {inds[j]} differs from the sequential decode "
                             f"(mean abs difference {d:.1f}; it looks like {looks})"
                         )
                         break
@@ -143,7 +178,7 @@ def compare_with_sequential(path: str, readers: Sequence[Tuple[str, Callable[[],
                 reader.close()
     for k, reader in enumerate(opened):
         if reader is not None and verdicts[k] is None and reader.num_frames != total:
-            verdicts[k] = f"{readers[k][0]}: counts {reader.num_frames} frames, the decoder outputs {total}"
+            verdicts[k] = f"{readers[k][0]}: counts {reader.num_frames} frames where there are {total}"
     return verdicts
 
 
