@@ -19,13 +19,16 @@ decord applies rotation metadata itself. It raises on files whose metadata it ca
 falls back to :class:`PyAVReader` too.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
 from .base_reader import VideoReader, check_video_file, short_reason
 from .errors import EmptyVideoFileError, InexactSeekError, VideoDecodeError
-from .frame_index import FrameIndex, scan_frames
+from .frame_index import FrameIndex, file_key, scan_frames
+
+# decord's verdict per file version (path, mtime, size): the check runs once per process and file
+_verdicts: Dict[tuple, str] = {}
 
 
 def decord_exactness_problem(vr, index: FrameIndex) -> str:
@@ -108,7 +111,10 @@ class DecordReader(VideoReader):
         except Exception:
             self.fps = 0.0
         if verify:
-            problem = decord_exactness_problem(self._vr, scan_frames(self.filename))
+            key = file_key(self.filename)
+            problem = _verdicts.get(key)
+            if problem is None:
+                problem = _verdicts[key] = decord_exactness_problem(self._vr, scan_frames(self.filename))
             if problem:
                 self._vr = None
                 raise InexactSeekError(self.filename, f"decord cannot read it frame-exactly: {problem}")
