@@ -188,3 +188,37 @@ def test_check_videos_full_reports_disagreeing_decoders(hard_dir, tmp_path, caps
     assert tool.main([str(listing), "--mode", "full", "--no-fallback"]) == 1
     out = capsys.readouterr().out
     assert "UNREADABLE" in out and "mpeg2_ps.mpg" in out and "frame-exactly" in out
+
+
+def test_pyav_checks_the_timestamp_of_every_decoded_frame(shared_dir, monkeypatch):
+    """mmaction2_test.avi (MPEG-4 with packed B-frames): the demuxer's timestamps are guesses and
+    the decoded frames come out with timestamps out of order. With the scan-time AVI rule turned
+    off, the reader must notice it from the decoded frames themselves, switch to decoder order,
+    and still return the sequential decode's frames."""
+    from mmaction.datasets.video_io import frame_index, pyav_reader
+
+    path = shared_dir / "data" / "videos" / "real" / "mmaction2_test.avi"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    monkeypatch.setattr(frame_index, "NO_PTS_CONTAINERS", frozenset())
+    monkeypatch.setattr(frame_index, "_cache", type(frame_index._cache)())
+    monkeypatch.setattr(pyav_reader, "_sequential_files", {})
+    truth = sequential_frames(path)
+    wanted = [5, 4, 3, 40, 41, 42, 100, len(truth) - 1]
+    with PyAVReader(str(path)) as reader:
+        assert reader.sequential_reason == "" and reader.num_frames == len(truth)
+        frames = reader.read(wanted)
+        assert "contradict the container's timestamps" in reader.sequential_reason
+    assert_frames_equal_truth(frames, wanted, truth, path.name)
+    with PyAVReader(str(path)) as again:  # later readers of the file know it at once
+        assert again.sequential_reason.startswith("decoded frames contradict")
+
+
+def test_the_index_is_cached_per_file_version(tmp_path):
+    path = tmp_path / "v.mkv"
+    write_video(path, 10, gop=5)
+    first = scan_frames(str(path))
+    assert first.num_frames == 10 and scan_frames(str(path)) is first
+    write_video(path, 14, gop=5)  # rewritten: other size (and mtime)
+    second = scan_frames(str(path))
+    assert second is not first and second.num_frames == 14
