@@ -214,7 +214,9 @@ def test_pyav_checks_the_timestamp_of_every_decoded_frame(shared_dir, monkeypatc
         assert again.sequential_reason.startswith("decoded frames contradict")
 
 
-def test_the_index_is_cached_per_file_version(tmp_path):
+def test_the_index_is_cached_per_file_version(tmp_path, monkeypatch):
+    from mmaction.datasets.video_io import frame_index
+
     path = tmp_path / "v.mkv"
     write_video(path, 10, gop=5)
     first = scan_frames(str(path))
@@ -222,3 +224,11 @@ def test_the_index_is_cached_per_file_version(tmp_path):
     write_video(path, 14, gop=5)  # rewritten: other size (and mtime)
     second = scan_frames(str(path))
     assert second is not first and second.num_frames == 14
+    # bounded: past CACHE_FRAMES timestamps in all, the least recently used index is forgotten
+    frame_index.clear_cache()
+    monkeypatch.setattr(frame_index, "CACHE_FRAMES", 20)
+    other = write_video(tmp_path / "w.mkv", 12, gop=5)
+    kept = scan_frames(str(path))
+    scan_frames(str(other))  # 14 + 12 > 20: the index of v.mkv goes
+    assert scan_frames(str(other)) is scan_frames(str(other))
+    assert scan_frames(str(path)) is not kept

@@ -25,7 +25,7 @@ import numpy as np
 
 from .base_reader import VideoReader, check_video_file, short_reason
 from .errors import EmptyVideoFileError, InexactSeekError, VideoDecodeError
-from .frame_index import FrameIndex, file_key, scan_frames
+from .frame_index import FrameIndex, file_key, remember, scan_frames
 
 # decord's verdict per file version (path, mtime, size): the check runs once per process and file
 _verdicts: Dict[tuple, str] = {}
@@ -114,7 +114,8 @@ class DecordReader(VideoReader):
             key = file_key(self.filename)
             problem = _verdicts.get(key)
             if problem is None:
-                problem = _verdicts[key] = decord_exactness_problem(self._vr, scan_frames(self.filename))
+                problem = decord_exactness_problem(self._vr, scan_frames(self.filename))
+                remember(_verdicts, key, problem)
             if problem:
                 self._vr = None
                 raise InexactSeekError(self.filename, f"decord cannot read it frame-exactly: {problem}")

@@ -19,7 +19,8 @@ timestamps (dts) and key-frame flags in decode order, and derives:
   way of seeking is exact.
 
 Results are cached in memory per (path, modification time, size), so each DataLoader worker
-demuxes a file once however many epochs read it.
+demuxes a file once however many epochs read it (up to ``CACHE_SIZE`` files and ``CACHE_FRAMES``
+timestamps per process; the least recently used are forgotten first).
 """
 
 import collections
@@ -34,7 +35,8 @@ import numpy as np
 from .base_reader import check_video_file, short_reason
 from .errors import EmptyVideoFileError, VideoDecodeError
 
-CACHE_SIZE = 8192
+CACHE_SIZE = 8192  # files whose index a process keeps
+CACHE_FRAMES = 2_000_000  # and at most this many timestamps in all (16 MB)
 # Containers that store no presentation timestamps: the demuxer guesses them from the decode
 # order, which is wrong as soon as the codec reorders frames (B-frames).
 NO_PTS_CONTAINERS = frozenset({"avi", "h264", "hevc", "m4v", "mpegvideo", "rawvideo"})
@@ -174,6 +176,7 @@ def _scan(filename: str) -> FrameIndex:
 
 _cache: "collections.OrderedDict[tuple, FrameIndex]" = collections.OrderedDict()
 _lock = threading.Lock()
+_cached_frames = 0
 
 
 def file_key(filename: str) -> tuple:
@@ -200,17 +203,29 @@ def scan_frames(filename: str) -> FrameIndex:
             _cache.move_to_end(key)
             return hit
     index = _scan(filename)
+    global _cached_frames
     with _lock:
-        _cache[key] = index
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        if key not in _cache:
+            _cache[key] = index
+            _cached_frames += len(index.pts)
+        while len(_cache) > CACHE_SIZE or (_cached_frames > CACHE_FRAMES and len(_cache) > 1):
+            _cached_frames -= len(_cache.popitem(last=False)[1].pts)
     return index
+
+
+def remember(table: dict, key: tuple, value) -> None:
+    """Stores ``table[key] = value``, forgetting the oldest entries beyond ``CACHE_SIZE``."""
+    table[key] = value
+    while len(table) > CACHE_SIZE:
+        table.pop(next(iter(table)))
 
 
 def clear_cache() -> None:
     """Forgets every cached index (tests; a process that rewrites files in place keeps mtime)."""
+    global _cached_frames
     with _lock:
         _cache.clear()
+        _cached_frames = 0
 
 
-__all__ = ["FrameIndex", "scan_frames", "file_key", "clear_cache", "CACHE_SIZE"]
+__all__ = ["FrameIndex", "scan_frames", "file_key", "remember", "clear_cache", "CACHE_SIZE", "CACHE_FRAMES"]

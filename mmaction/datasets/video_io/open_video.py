@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from .base_reader import VideoReader, check_video_file
 from .decord_reader import DecordReader
 from .errors import VideoDecodeError
-from .frame_index import file_key
+from .frame_index import CACHE_SIZE, file_key
 from .pyav_reader import PyAVReader
 
 BACKENDS = ("decord", "pyav")
@@ -39,6 +39,8 @@ def report_fallback_once(filename: str, reason: str) -> bool:
     with _reported_lock:
         if key in _reported:
             return False
+        if len(_reported) >= 4 * CACHE_SIZE:
+            _reported.clear()  # bounded memory: a file may then be reported again
         _reported.add(key)
     print_log(f"{filename}: read with PyAV instead of decord: {reason}", logger="current", level=logging.WARNING)
     return True

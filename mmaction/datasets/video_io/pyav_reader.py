@@ -36,7 +36,7 @@ import numpy as np
 
 from .base_reader import VideoReader, check_video_file, rotate_frames, short_reason
 from .errors import EmptyVideoFileError, VideoDecodeError
-from .frame_index import file_key, scan_frames
+from .frame_index import file_key, remember, scan_frames
 
 # per file version (path, mtime, size): frames one full decode outputs, and files found while
 # decoding to need sequential reads (decoded timestamps out of order or not in the index)
@@ -124,7 +124,7 @@ class PyAVReader(VideoReader):
         count = _decoded_counts.get(self._key)
         if count is None:
             count = sum(1 for _ in self._frames_from(0))
-            _decoded_counts[self._key] = count
+            remember(_decoded_counts, self._key, count)
         return count
 
     # ------------------------------------------------------------------ decoding
@@ -267,7 +267,7 @@ class PyAVReader(VideoReader):
         """
         self.sequential_reason = f"decoded frames contradict the container's timestamps: {why}"
         self._sequential = True
-        _sequential_files[self._key] = self.sequential_reason
+        remember(_sequential_files, self._key, self.sequential_reason)
         count = self._count_decoded_frames()
         if count != self.num_frames:
             raise VideoDecodeError(
