@@ -16,7 +16,14 @@ import av
 import numpy as np
 import pytest
 
-from mmaction.datasets.video_io import DecordReader, InexactSeekError, PyAVReader, open_video, scan_frames
+from mmaction.datasets.video_io import (
+    DecordReader,
+    InexactSeekError,
+    PyAVReader,
+    VideoDecodeError,
+    open_video,
+    scan_frames,
+)
 from mmaction.registry import TRANSFORMS
 
 from .video_factory import drop_leading_packets, frame_with_bits, index_of_bits, write_bits_video, write_video
@@ -232,3 +239,25 @@ def test_the_index_is_cached_per_file_version(tmp_path, monkeypatch):
     scan_frames(str(other))  # 14 + 12 > 20: the index of v.mkv goes
     assert scan_frames(str(other)) is scan_frames(str(other))
     assert scan_frames(str(path)) is not kept
+
+
+@pytest.mark.parametrize("name", ["mpeg4_b.avi", "mpeg2_ps.mpg"])
+def test_truncated_hard_files_read_what_decodes(hard_dir, tmp_path, name):
+    """Cut at 60 %: both pipelines give the frames a sequential decode of the cut file gives, or
+    (the AVI, whose index is at its end: FFmpeg cannot open it) an error naming the file."""
+    cut = tmp_path / name
+    data = (hard_dir / name).read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    try:
+        truth = sequential_frames(cut)
+    except av.error.FFmpegError:
+        for init, decode in PIPELINES:
+            with pytest.raises(VideoDecodeError, match=name):
+                run_pipeline(cut, init, decode, SAMPLINGS[1], 0)
+        return
+    assert 0 < len(truth) < 60
+    for init, decode in PIPELINES:
+        results = run_pipeline(cut, init, decode, SAMPLINGS[1], 0)
+        assert results["total_frames"] == len(truth)
+        frames = results["imgs"].numpy().transpose(0, 2, 3, 1)
+        assert_frames_equal_truth(frames, results["frame_inds"], truth, f"cut {name} {init}")

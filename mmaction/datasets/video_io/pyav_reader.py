@@ -123,7 +123,13 @@ class PyAVReader(VideoReader):
         """Frames one full sequential decode outputs (cached per file version)."""
         count = _decoded_counts.get(self._key)
         if count is None:
-            count = sum(1 for _ in self._frames_from(0))
+            count = 0
+            try:
+                for _ in self._frames_from(0):
+                    count += 1
+            except Exception as e:  # a truncated file: keep what could be decoded
+                if count == 0:
+                    raise VideoDecodeError(self.filename, f"PyAV cannot decode it ({short_reason(e)})") from e
             remember(_decoded_counts, self._key, count)
         return count
 
