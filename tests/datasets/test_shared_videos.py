@@ -238,3 +238,23 @@ def test_sampled_frames_are_the_sequential_decodes(shared_dir, manifest, rel):
                 compared += 1
     assert len(wanted - set(truth)) <= total - count  # only lost frames are left uncompared
     assert compared > 0
+
+
+def test_decord_indexes_only_the_frames_that_exist(shared_dir):
+    """askanything_dancing_example_4.mp4: decord counts 239 frames (the header's), the container
+    holds 238. DecordInit keeps decord, proven on the 238, and the last index is the last frame."""
+    path = str(shared_dir / "data" / "videos" / "real" / "askanything_dancing_example_4.mp4")
+    if not Path(path).is_file():
+        pytest.skip(f"{path} absent")
+    import decord
+
+    assert len(decord.VideoReader(path)) == 239
+    results = TRANSFORMS.build(dict(type="DecordInit"))(dict(filename=path, start_index=0))
+    reader = results["video_reader"]
+    assert results["video_backend"] == "decord" and results["total_frames"] == 238
+    last = reader.read([237, 0])
+    reader.close()
+    truth, count, _ = sequential_truth(path, {0, 237})
+    assert count == 238
+    for frame, i in zip(last, (237, 0)):
+        assert np.abs(frame.astype(np.int16) - truth[i].astype(np.int16)).mean() < SAME_PICTURE

@@ -9,8 +9,9 @@ file holds repeats the last picture. decord does not expose the timestamp of a d
 so a :class:`DecordReader` proves exactness when it opens a file instead, against the demuxer's
 index (:func:`scan_frames`, one demux pass, cached): the file's key frames must be clean cuts
 with increasing decode timestamps and decodable first frames (``FrameIndex.seek_problem``
-empty), and decord's frame count, per-frame timestamps and key-frame indices must equal the
-container's. Otherwise it raises :class:`InexactSeekError` naming the file and the reason, and
+empty), and decord's per-frame timestamps and key-frame indices must equal the container's.
+Where decord counts more frames than the container holds (a header that promises more; decord
+repeats the last picture for those), only the container's frames are indexed. Otherwise it raises :class:`InexactSeekError` naming the file and the reason, and
 :func:`open_video` reads the file with :class:`PyAVReader`, which checks the timestamp of every
 frame it returns.
 
@@ -40,9 +41,11 @@ def decord_exactness_problem(vr, index: FrameIndex) -> str:
     """
     if index.seek_problem:
         return index.seek_problem
-    n = len(vr)
-    if n != index.num_frames:
-        return f"decord counts {n} frames where the container holds {index.num_frames}"
+    if len(vr) < index.num_frames:
+        return f"decord counts {len(vr)} frames where the container holds {index.num_frames}"
+    # decord may count frames past the end that do not exist (a header that promises more: it
+    # repeats the last picture); the reader then indexes only the container's frames
+    n = index.num_frames
     try:
         decord_s = np.asarray(vr.get_frame_timestamp(np.arange(n)), dtype=np.float64).reshape(n, -1)[:, 0]
     except Exception as e:  # noqa: BLE001 - decord raises its own error types
@@ -58,7 +61,7 @@ def decord_exactness_problem(vr, index: FrameIndex) -> str:
             f"decord's timestamp of frame {k} ({decord_s[k] - decord_s[0]:.4g} s from the first) is not "
             f"the container's ({container_s[k] - container_s[0]:.4g} s)"
         )
-    keys = sorted(int(k) for k in vr.get_key_indices())
+    keys = sorted(int(k) for k in vr.get_key_indices() if int(k) < n)
     if keys != list(index.key_indices):
         return f"decord's key frames {keys[:6]} are not the container's {list(index.key_indices)[:6]}"
     return ""
@@ -119,6 +122,8 @@ class DecordReader(VideoReader):
             if problem:
                 self._vr = None
                 raise InexactSeekError(self.filename, f"decord cannot read it frame-exactly: {problem}")
+            # only the frames the container holds (decord may count more; see decord_exactness_problem)
+            self.num_frames = min(self.num_frames, scan_frames(self.filename).num_frames)
 
     @staticmethod
     def _to_numpy(batch) -> np.ndarray:
