@@ -102,6 +102,23 @@ class DecordReader(VideoReader):
             raise ImportError("decord is needed for DecordInit: pip install decord2") from e
         self._fallback = fallback
         self._fallback_reader: Optional[VideoReader] = None
+        self._vr = None
+        problem: Optional[str] = None
+        if verify:
+            # what is known without opening decord (opening decodes): a verdict given before, or
+            # what the demux pass alone tells
+            key = file_key(self.filename)
+            problem = _verdicts.get(key)
+            if problem is None:
+                try:
+                    seek_problem = scan_frames(self.filename).seek_problem
+                except VideoDecodeError:
+                    seek_problem = ""  # decord's own error (or verdict) comes below
+                if seek_problem:
+                    problem = seek_problem
+                    remember(_verdicts, key, problem)
+            if problem:
+                raise InexactSeekError(self.filename, f"decord cannot read it frame-exactly: {problem}")
         try:
             self._vr = decord.VideoReader(self.filename, num_threads=num_threads)
         except Exception as e:  # DECORDError, RuntimeError, AssertionError (0 frames)
@@ -114,11 +131,9 @@ class DecordReader(VideoReader):
         except Exception:
             self.fps = 0.0
         if verify:
-            key = file_key(self.filename)
-            problem = _verdicts.get(key)
             if problem is None:
                 problem = decord_exactness_problem(self._vr, scan_frames(self.filename))
-                remember(_verdicts, key, problem)
+                remember(_verdicts, file_key(self.filename), problem)
             if problem:
                 self._vr = None
                 raise InexactSeekError(self.filename, f"decord cannot read it frame-exactly: {problem}")
