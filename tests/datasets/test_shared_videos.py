@@ -148,3 +148,113 @@ def test_webm_without_duration_falls_back_to_pyav(shared_dir):
     assert results["video_backend"] == ("decord" if decord_reads_it else "pyav")
     row = read_manifest(shared_dir / "data" / "videos")["real/imageio_test.webm"]
     assert results["total_frames"] == expected_frames(row)
+
+
+# --------------------------------------------------------------------------- frame-exactness
+SAMPLINGS = [
+    dict(clip_len=8, frame_interval=4, num_clips=2, test_mode=True),
+    dict(clip_len=8, frame_interval=2, num_clips=1),  # training: a random offset (seeded)
+]
+SAME_PICTURE = 3.0  # mean abs difference (0-255): two decoders' conversions of one picture stay below
+
+
+def sampled_indices(total: int) -> List[np.ndarray]:
+    """The frame indices SampleFrames picks for ``total`` frames, per sampling in SAMPLINGS."""
+    out = []
+    for k, sampling in enumerate(SAMPLINGS):
+        np.random.seed(k)
+        step = TRANSFORMS.build(dict(type="SampleFrames", **sampling))
+        out.append(np.asarray(step(dict(total_frames=total, start_index=0))["frame_inds"]).reshape(-1))
+    return out
+
+
+def sequential_truth(path: str, wanted: set) -> Tuple[Dict[int, np.ndarray], int, List[int]]:
+    """A plain sequential PyAV decode: (frames at ``wanted`` output positions, upright; the number
+    of frames output; the output frames' timestamps). Undecodable packets are skipped."""
+    import av
+
+    frames, count, stamps = {}, 0, []
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"
+        for packet in container.demux(stream):
+            try:
+                decoded = packet.decode()
+            except (av.error.FFmpegError, ValueError):
+                continue
+            for frame in decoded:
+                if count in wanted:
+                    picture = frame.to_ndarray(format="rgb24")
+                    turns = int(round(float(frame.rotation or 0) / 90.0)) % 4
+                    frames[count] = np.ascontiguousarray(np.rot90(picture, k=turns, axes=(0, 1)))
+                stamps.append(frame.pts)
+                count += 1
+    return frames, count, stamps
+
+
+def demuxed_pts(path: str) -> List[int]:
+    import av
+
+    with av.open(path, metadata_errors="ignore") as container:
+        return sorted(p.pts for p in container.demux(container.streams.video[0]) if p.size and p.pts is not None)
+
+
+@pytest.mark.parametrize("rel", FILES)
+def test_sampled_frames_are_the_sequential_decodes(shared_dir, manifest, rel):
+    """Both pipelines' frames at SampleFrames' indices are the sequential decode's frames there.
+
+    Where a packet cannot be decoded (decord_corrupted.mp4: 50 frames indexed, 49 decode), the
+    readers keep the container's time order, so frame ``i`` is compared with the decoded frame
+    whose timestamp is the container's ``i``-th (the lost frame itself is not compared).
+    """
+    path = str(shared_dir / "data" / "videos" / rel)
+    results = {}
+    for backend, (init, decode) in PIPELINES.items():
+        with time_limit(DECODE_LIMIT_S, path):
+            opened = TRANSFORMS.build(dict(type=init))(dict(filename=path, start_index=0))
+            total = opened["total_frames"]
+            reader = opened["video_reader"]
+            results[backend] = (total, [reader.read(inds) for inds in sampled_indices(total)], reader.backend)
+            reader.close()
+    total = results["pyav"][0]
+    assert results["decord"][0] == total
+    wanted = set(np.concatenate(sampled_indices(total)).tolist())
+    truth, count, stamps = sequential_truth(path, wanted)
+    if count != total:  # undecodable packets: map by timestamp
+        assert count < total and None not in stamps, (rel, count, total)
+        container_pts = demuxed_pts(path)
+        position = {pts: k for k, pts in enumerate(stamps)}
+        by_time = {i: position[pts] for i, pts in enumerate(container_pts) if i in wanted and pts in position}
+        decoded, _, _ = sequential_truth(path, set(by_time.values()))
+        truth = {i: decoded[k] for i, k in by_time.items()}
+    compared = 0
+    for backend, (_, per_sampling, used) in results.items():
+        for inds, frames in zip(sampled_indices(total), per_sampling):
+            for i, frame in zip(inds.tolist(), frames):
+                if i not in truth:
+                    continue
+                d = np.abs(frame.astype(np.int16) - truth[i].astype(np.int16)).mean()
+                assert d < SAME_PICTURE, f"{rel} ({backend} pipeline, read by {used}): frame {i} differs by {d:.2f}"
+                compared += 1
+    assert len(wanted - set(truth)) <= total - count  # only lost frames are left uncompared
+    assert compared > 0
+
+
+def test_decord_indexes_only_the_frames_that_exist(shared_dir):
+    """askanything_dancing_example_4.mp4: decord counts 239 frames (the header's), the container
+    holds 238. DecordInit keeps decord, proven on the 238, and the last index is the last frame."""
+    path = str(shared_dir / "data" / "videos" / "real" / "askanything_dancing_example_4.mp4")
+    if not Path(path).is_file():
+        pytest.skip(f"{path} absent")
+    import decord
+
+    assert len(decord.VideoReader(path)) == 239
+    results = TRANSFORMS.build(dict(type="DecordInit"))(dict(filename=path, start_index=0))
+    reader = results["video_reader"]
+    assert results["video_backend"] == "decord" and results["total_frames"] == 238
+    last = reader.read([237, 0])
+    reader.close()
+    truth, count, _ = sequential_truth(path, {0, 237})
+    assert count == 238
+    for frame, i in zip(last, (237, 0)):
+        assert np.abs(frame.astype(np.int16) - truth[i].astype(np.int16)).mean() < SAME_PICTURE

@@ -2,8 +2,9 @@
 
 from .base_reader import VideoReader, check_video_file, rotate_frames
 from .decord_reader import DecordReader
-from .errors import DecodeTimeoutError, EmptyVideoFileError, VideoDecodeError, VideoFileMissingError
-from .open_video import BACKENDS, open_video
+from .errors import DecodeTimeoutError, EmptyVideoFileError, InexactSeekError, VideoDecodeError, VideoFileMissingError
+from .frame_index import FrameIndex, scan_frames
+from .open_video import BACKENDS, open_video, report_fallback_once
 from .pyav_reader import PyAVReader
 from .time_limit import time_limit
 
@@ -12,6 +13,10 @@ __all__ = [
     "DecordReader",
     "PyAVReader",
     "open_video",
+    "report_fallback_once",
+    "FrameIndex",
+    "scan_frames",
+    "InexactSeekError",
     "BACKENDS",
     "check_video_file",
     "rotate_frames",

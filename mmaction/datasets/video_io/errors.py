@@ -33,3 +33,11 @@ class EmptyVideoFileError(VideoDecodeError):
 
 class DecodeTimeoutError(VideoDecodeError):
     """Loading one sample took longer than the configured time limit."""
+
+
+class InexactSeekError(VideoDecodeError):
+    """A backend cannot show that it returns frame ``i`` for index ``i`` on this file.
+
+    Raised by :class:`DecordReader` on opening (open GOP, timestamps or frame count that decord
+    reads differently from the container); :func:`open_video` then reads the file with PyAV.
+    """

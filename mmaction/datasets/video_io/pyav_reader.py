@@ -1,21 +1,29 @@
 """Frame-exact random access to a video with PyAV (FFmpeg).
 
-How frame indices are defined: at open time every packet of the video stream is read (demuxed,
-not decoded, which is cheap) and the presentation timestamps of the packets that the decoder
-will output (packets marked *discard* by an edit list are left out) are sorted. Frame ``i`` is
-the frame whose timestamp is the ``i``-th of that list. This holds for variable frame rate and
-for B-frame reordering, and it does not trust the frame count written in the header (which can
-be wrong: ``decord_corrupted.mp4`` declares 50 frames and 49 decode).
+How frame indices are defined: :func:`scan_frames` reads every packet of the video stream once
+(demuxed, not decoded, which is cheap; cached per file) and sorts the presentation timestamps of
+the packets that the decoder will output (packets marked *discard* by an edit list are left
+out). Frame ``i`` is the frame whose timestamp is the ``i``-th of that list. This holds for
+variable frame rate and for B-frame reordering, and it does not trust the frame count written
+in the header (which can be wrong: ``decord_corrupted.mp4`` declares 50 frames and 49 decode).
 
 Reading seeks to the key frame at or before the first wanted frame and decodes forward; it seeks
-again only when a key frame lies between the current position and the next wanted frame.
-Packets that fail to decode are skipped; a wanted frame that never comes out of the decoder is
-replaced by the nearest earlier decoded frame (or the next one when there is none earlier).
+again only when a key frame lies between the current position and the next wanted frame. Every
+decoded frame is identified by its own timestamp, which must be one of the index: a frame whose
+timestamp is missing or not in the index proves the timestamps wrong, and the file is then read
+sequentially (below). Packets that fail to decode are skipped; a wanted frame that never comes
+out of the decoder is replaced by the nearest earlier decoded frame (or the next one when there
+is none earlier).
 
-Files whose timestamps cannot be trusted are decoded sequentially from the start and frame ``i``
-is the ``i``-th frame the decoder outputs (decoders output frames in display order): files whose
-packets carry no timestamps, and files whose decoded frames come out with non-increasing
-timestamps (AVI with packed B-frames, e.g. ``mmaction2_test.avi``; detected while decoding).
+Files whose timestamps cannot index the frames are decoded sequentially from the start and frame
+``i`` is the ``i``-th frame the decoder outputs (decoders output frames in display order); their
+frame count is the number of frames one full decode outputs (counted once when the file is
+first opened, cached). These are: files whose packets carry no timestamps or repeat one, B-frame
+video in containers that store no presentation timestamps (AVI with packed B-frames, e.g.
+``mmaction2_test.avi``: the demuxer's timestamps are guesses), files whose first frames cannot be
+decoded (the first packet is not a key frame), and files whose decoded frames came out with
+timestamps out of order or outside the index (found while decoding; the frame count must then
+still agree, else the read fails naming the file).
 
 Rotation metadata (display matrix) is applied, so frames come out upright, as a player shows
 them (decord does the same).
@@ -28,6 +36,12 @@ import numpy as np
 
 from .base_reader import VideoReader, check_video_file, rotate_frames, short_reason
 from .errors import EmptyVideoFileError, VideoDecodeError
+from .frame_index import file_key, remember, scan_frames
+
+# per file version (path, mtime, size): frames one full decode outputs, and files found while
+# decoding to need sequential reads (decoded timestamps out of order or not in the index)
+_decoded_counts: Dict[tuple, int] = {}
+_sequential_files: Dict[tuple, str] = {}
 
 
 def _import_av():
@@ -39,7 +53,7 @@ def _import_av():
 
 
 class _UnreliableTimestamps(Exception):
-    """Raised internally when decoded frames come out with non-increasing timestamps."""
+    """Raised internally when a decoded frame's timestamp does not identify its index."""
 
 
 class PyAVReader(VideoReader):
@@ -64,13 +78,23 @@ class PyAVReader(VideoReader):
         self._container = None
         self._stream = None
         self._fresh = False
+        index = scan_frames(self.filename)
+        self._key = file_key(self.filename)
+        self._pts = index.pts
+        self._key_indices = list(index.key_indices)
+        self.sequential_reason = (
+            index.timestamp_problem
+            or ("the first frames cannot be decoded" if index.starts_mid_gop else "")
+            or _sequential_files.get(self._key, "")
+        )
+        self._sequential = bool(self.sequential_reason)
+        if index.num_packets == 0:
+            raise EmptyVideoFileError(self.filename, "the video stream holds no frame")
         self._open()
-        self._pts, self._key_indices, self._num_packets = self._build_index()
-        self._sequential = len(self._pts) == 0
-        self.num_frames = self._num_packets if self._sequential else len(self._pts)
+        self.num_frames = self._count_decoded_frames() if self._sequential else len(self._pts)
         if self.num_frames == 0:
             self.close()
-            raise EmptyVideoFileError(self.filename, "the video stream holds no frame")
+            raise EmptyVideoFileError(self.filename, "no frame of the video stream can be decoded")
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 0.0
 
@@ -95,58 +119,36 @@ class PyAVReader(VideoReader):
             self._stream.codec_context.thread_count = max(0, int(self.num_threads))
         self._fresh = True
 
-    def _build_index(self) -> Tuple[np.ndarray, List[int], int]:
-        """Demuxes every packet once.
-
-        Returns:
-            (sorted unique pts of the frames - empty when timestamps are missing and reads must
-            be sequential -, indices of key frames, number of packets that hold a frame).
-        """
-        stamps: List[int] = []
-        key_stamps: List[int] = []
-        num_packets = 0
-        missing = 0
-        try:
-            for packet in self._container.demux(self._stream):
-                if packet.size == 0:
-                    continue  # the flush packet at the end
-                if getattr(packet, "is_discard", False):
-                    continue  # dropped by an edit list: the decoder will not output it
-                num_packets += 1
-                ts = packet.pts if packet.pts is not None else packet.dts
-                if ts is None:
-                    missing += 1
-                    continue
-                stamps.append(int(ts))
-                if packet.is_keyframe:
-                    key_stamps.append(int(ts))
-        except Exception as e:
-            if num_packets == 0:
-                raise VideoDecodeError(self.filename, f"cannot read packets ({short_reason(e)})") from e
-            # a truncated file: keep what could be read
-        self._fresh = False
-        if num_packets == 0 or missing > num_packets // 2 or not stamps:
-            return np.zeros(0, dtype=np.int64), [0], num_packets
-        pts = np.unique(np.asarray(stamps, dtype=np.int64))
-        keys = sorted(set(np.searchsorted(pts, np.asarray(key_stamps, dtype=np.int64)).tolist()))
-        if not keys or keys[0] != 0:
-            keys = [0] + keys
-        return pts, keys, num_packets
+    def _count_decoded_frames(self) -> int:
+        """Frames one full sequential decode outputs (cached per file version)."""
+        count = _decoded_counts.get(self._key)
+        if count is None:
+            count = 0
+            try:
+                for _ in self._frames_from(0):
+                    count += 1
+            except Exception as e:  # a truncated file: keep what could be decoded
+                if count == 0:
+                    raise VideoDecodeError(self.filename, f"PyAV cannot decode it ({short_reason(e)})") from e
+            remember(_decoded_counts, self._key, count)
+        return count
 
     # ------------------------------------------------------------------ decoding
     def _index_of(self, frame, counter: int) -> int:
-        ts = frame.pts if frame.pts is not None else frame.dts
-        if self._sequential or ts is None:
+        """The frame's index: its output position (sequential reads) or its timestamp's rank.
+
+        Raises:
+            _UnreliableTimestamps: the frame has no timestamp or one that is not in the index.
+        """
+        if self._sequential:
             return counter
+        ts = frame.pts if frame.pts is not None else frame.dts
+        if ts is None:
+            raise _UnreliableTimestamps(f"a decoded frame has no timestamp (after frame {counter})")
         pos = int(np.searchsorted(self._pts, ts))
         if pos < len(self._pts) and self._pts[pos] == ts:
             return pos
-        # not an exact timestamp of the index: take the nearest
-        if pos == 0:
-            return 0
-        if pos >= len(self._pts):
-            return len(self._pts) - 1
-        return pos if (self._pts[pos] - ts) < (ts - self._pts[pos - 1]) else pos - 1
+        raise _UnreliableTimestamps(f"a decoded frame's timestamp {ts} is not one of the container's")
 
     def _frames_from(self, key_index: int) -> Iterator[Tuple[int, object]]:
         """Yields (frame index, av.VideoFrame) from the key frame ``key_index`` onwards."""
@@ -175,7 +177,7 @@ class PyAVReader(VideoReader):
                 ts = frame.pts
                 if not self._sequential and ts is not None:
                     if last_ts is not None and ts <= last_ts:
-                        raise _UnreliableTimestamps()
+                        raise _UnreliableTimestamps(f"decoded timestamps go back ({last_ts} then {ts})")
                     last_ts = ts
                 index = self._index_of(frame, max(counter, 0))
                 if counter >= 0:
@@ -225,9 +227,11 @@ class PyAVReader(VideoReader):
                     exhausted = False
                     break
                 prev = frame
-                if not from_start and self._key_at_or_before(int(wanted[j])) > index + 1:
+                if not from_start and index >= start and self._key_at_or_before(int(wanted[j])) > index + 1:
+                    # a key frame lies ahead: seeking is cheaper than decoding on (only once past
+                    # the key frame sought: a seek that lands earlier would land there again)
                     exhausted = False
-                    break  # a key frame lies ahead: seeking is cheaper than decoding on
+                    break
             if restart:
                 continue
             if exhausted and j < n:
@@ -250,9 +254,8 @@ class PyAVReader(VideoReader):
         try:
             try:
                 got, rotation = self._decode_wanted(wanted)
-            except _UnreliableTimestamps:
-                # decoded frames come out of timestamp order: index by output order instead
-                self._sequential = True
+            except _UnreliableTimestamps as why:
+                self._become_sequential(str(why))
                 got, rotation = self._decode_wanted(wanted)
         except VideoDecodeError:
             raise
@@ -260,6 +263,24 @@ class PyAVReader(VideoReader):
             raise VideoDecodeError(self.filename, f"PyAV failed while decoding ({short_reason(e)})") from e
         frames = np.stack([got[int(i)] for i in idx])
         return rotate_frames(frames, rotation)
+
+    def _become_sequential(self, why: str) -> None:
+        """Indexes frames by decoder output order from now on (and for later readers of the file).
+
+        Raises:
+            VideoDecodeError: the decoder outputs another number of frames than the index held,
+                so the frame count already given out was wrong.
+        """
+        self.sequential_reason = f"decoded frames contradict the container's timestamps: {why}"
+        self._sequential = True
+        remember(_sequential_files, self._key, self.sequential_reason)
+        count = self._count_decoded_frames()
+        if count != self.num_frames:
+            raise VideoDecodeError(
+                self.filename,
+                f"{self.sequential_reason}, and the decoder outputs {count} frames where the container "
+                f"indexes {self.num_frames}; open it again to read it by decoder order",
+            )
 
     def close(self) -> None:
         # getattr: __init__ may have raised (missing/empty file) before the container was set
