@@ -10,7 +10,7 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmaction.utils import register_all_modules
+from mmaction.utils.setup_env import register_all_modules
 
 from .checkpoint import load_model_checkpoint
 

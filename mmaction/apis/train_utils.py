@@ -26,7 +26,7 @@ from mmaction.engine.runner import (
 )
 from mmaction.datasets.list_file import AnnotationError
 from mmaction.models.backbones.clip_checkpoint import PretrainedWeightsError
-from mmaction.utils import register_all_modules
+from mmaction.utils.setup_env import register_all_modules
 
 
 def load_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Tuple[Config, List[str]]:

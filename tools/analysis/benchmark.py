@@ -133,7 +133,7 @@ def autocast_context(device: torch.device, amp: str) -> contextlib.AbstractConte
 def build_model(cfg: Config, device: torch.device) -> torch.nn.Module:
     """Builds ``cfg.model`` with initialised random weights (no pretrained file is read)."""
     from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
+    from mmaction.utils.setup_env import register_all_modules
 
     register_all_modules()
     model_cfg = cfg.model.copy()
@@ -297,7 +297,7 @@ def list_videos(source: str) -> List[str]:
 def dataset_videos(cfg: Config) -> List[str]:
     """The training videos of the config's train dataset (the dataset is built to read its list)."""
     from mmaction.registry import DATASETS
-    from mmaction.utils import register_all_modules
+    from mmaction.utils.setup_env import register_all_modules
 
     register_all_modules()
     dataset_cfg = cfg.train_dataloader.dataset.copy()

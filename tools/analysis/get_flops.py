@@ -140,7 +140,7 @@ def build_model(cfg: Config, device: Union[str, torch.device] = "meta") -> nn.Mo
     to get (uninitialised) storage.
     """
     from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
+    from mmaction.utils.setup_env import register_all_modules
 
     register_all_modules()
     model_cfg = cfg.model.copy()

@@ -10,7 +10,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmaction.engine.runner.atomic_io import atomic_write_bytes
+from mmaction.utils.atomic_io import atomic_write_bytes
 from mmaction.registry import METRICS
 
 from .acc_metric import sample_to_record
