@@ -27,7 +27,6 @@ from mmaction.apis.train_utils import (
     finalize_config,
     format_metrics,
     load_config,
-    prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
@@ -107,7 +106,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
-        notes += prepare_config_assets(cfg, with_pretrain=False)
         runner = build_runner(cfg)
         log_notes(notes, "config adjustments")
         model = runner.model.module if hasattr(runner.model, "module") else runner.model

@@ -81,24 +81,6 @@ def finalize_config(cfg: Config, launcher: str, skip_type_check: tuple = ()) -> 
     return notes
 
 
-def prepare_config_assets(cfg: Config, with_pretrain: bool) -> List[str]:
-    """Runs the config's ``demo_setup`` (see :mod:`mmaction.apis.demo_setup`) on rank 0 while the
-    other ranks wait; a no-op for configs without it. Call after the process group is set up.
-
-    Returns:
-        notes of what was created (rank 0; empty on the other ranks).
-    """
-    if not cfg.get("demo_setup"):
-        return []
-    from mmengine.dist import barrier, get_rank
-
-    from .demo_setup import prepare_demo
-
-    notes = prepare_demo(cfg, with_pretrain=with_pretrain) if get_rank() == 0 else []
-    barrier()
-    return notes
-
-
 def check_test_list(cfg: Config) -> None:
     """Builds (and drops) the test dataset, so that a mistake in the test list (or its pipeline)
     is reported before training rather than after it (the Runner builds it only at test time).
