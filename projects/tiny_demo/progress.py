@@ -40,7 +40,7 @@ class ProgressLine:
     """
 
     INTERVAL_S = 10.0
-    FIRST_S = 3.0
+    FIRST_S = 1.0
 
     def __init__(self, what: str, total: int, unit: str, interval_s: Optional[float] = None,
                  first_s: Optional[float] = None, stream: Optional[TextIO] = None,
