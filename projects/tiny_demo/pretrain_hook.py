@@ -12,7 +12,7 @@ loads ``model.backbone.pretrained``. In ``before_run`` of a training run this ho
 image model (:func:`projects.tiny_demo.image_pretrain.pretrain`) on rank 0 while the other ranks
 wait, unless ``out`` exists and its ``.json`` records the same recipe: the settings above, the
 backbone's size, the input normalisation and the dataset's content hash (so changing any of them
-redoes the pre-training). Testing (``Runner.test``) loads a checkpoint and needs no image model:
+redoes the pre-training). The pre-training leaves torch's random state as it found it. Testing (``Runner.test``) loads a checkpoint and needs no image model:
 the hook does nothing there.
 """
 
@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Sequence
 
+import torch
 from mmengine.dist import barrier, get_rank
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -137,7 +138,13 @@ class PretrainImageModelHook(Hook):
             print_log(f"PretrainImageModelHook: model.backbone.pretrained is {pretrained!r}, not {str(self.out)!r}: "
                       "nothing pre-trained", logger="current")
             return
-        note = ensure_pretrained(self.data_root, self.out, self.recipe, model_cfg) if get_rank() == 0 else ""
+        note = ""
+        if get_rank() == 0:
+            # the pre-training seeds torch's generator; the run's own random stream (seeded by the
+            # Runner from ``randomness``) continues as if it had not run, so a run that finds the
+            # weights in place trains exactly as the one that made them
+            with torch.random.fork_rng(devices=[]):
+                note = ensure_pretrained(self.data_root, self.out, self.recipe, model_cfg)
         barrier()
         if note:
             print_log(note, logger="current")

@@ -106,6 +106,35 @@ def test_testing_builds_the_dataset_but_pretrains_nothing(tmp_path):
     assert (root / "dataset_info.json").is_file() and not (root / PTH).exists()
 
 
+def test_hook_pretrains_in_a_training_run_and_leaves_the_random_stream_alone(tmp_path):
+    """A run that pre-trains and a run that finds the weights draw the same random numbers next."""
+    from types import SimpleNamespace
+
+    from mmengine.runner import BaseLoop
+
+    class BuiltLoop(BaseLoop):  # what Runner.train() holds in before_run: a built loop
+        def __init__(self) -> None:
+            pass
+
+        def run(self) -> None:
+            pass
+
+    root = tmp_path / "demo"
+    cfg = load_small_config(root)
+    build_dataset(cfg)
+    hook = PretrainImageModelHook(data_root=str(root), out=str(root / PTH), **small_recipe(cfg))
+    runner = SimpleNamespace(_train_loop=BuiltLoop(), cfg=cfg)
+    draws = []
+    for _ in range(2):  # pre-trains, then finds the weights
+        torch.manual_seed(123)
+        hook.before_run(runner)
+        draws.append(torch.rand(3))
+    assert (root / PTH).is_file()
+    torch.manual_seed(123)
+    torch.testing.assert_close(draws[0], torch.rand(3), rtol=0, atol=0)
+    torch.testing.assert_close(draws[1], draws[0], rtol=0, atol=0)
+
+
 def test_interrupted_pretraining_leaves_no_weights_and_is_redone(tmp_path, monkeypatch):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
