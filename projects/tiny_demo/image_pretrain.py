@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmaction.utils.atomic_io import atomic_write_text, atomic_write_with
+from mmaction.engine.runner.atomic_io import atomic_write_text, atomic_write_with
 
 from .moving_shapes import IMAGE_CLASSES, QUADRANTS
 from .progress import ProgressLine

@@ -122,7 +122,7 @@ class EngineTestKillHook(Hook):
     def before_train_epoch(self, runner):
         if self.when != "during_checkpoint" or runner.epoch + 1 != self.epoch or not self._mine():
             return
-        import mmaction.utils.atomic_io as atomic_io
+        import mmaction.engine.runner.atomic_io as atomic_io
 
         def write_half_then_die(fileobj, data):
             fileobj.write(data[: len(data) // 2])

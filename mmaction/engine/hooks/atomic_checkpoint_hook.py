@@ -8,7 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from mmaction.engine.runner.atomic_backend import ATOMIC_BACKEND_NAME
-from mmaction.utils.atomic_io import atomic_write_text
+from mmaction.engine.runner.atomic_io import atomic_write_text
 from mmaction.registry import HOOKS
 
 

@@ -1,7 +1,7 @@
 """Runner helpers: config translation and checks, distributed set-up, crash-safe files, resume."""
 
 from .atomic_backend import AtomicLocalBackend
-from mmaction.utils.atomic_io import atomic_write_bytes, atomic_write_text
+from .atomic_io import atomic_write_bytes, atomic_write_text
 from .checkpoint_safety import register_checkpoint_safe_globals
 from .config_check import ConfigError, check_cfg_options, check_config_keys, check_config_types
 from .distributed import destroy_distributed, init_distributed, resolve_backend

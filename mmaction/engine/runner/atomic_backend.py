@@ -1,11 +1,11 @@
-"""A local file backend for mmengine whose writes are atomic (see :mod:`mmaction.utils.atomic_io`)."""
+"""A local file backend for mmengine whose writes are atomic (see :mod:`atomic_io`)."""
 
 from pathlib import Path
 from typing import Union
 
 from mmengine.fileio import LocalBackend, register_backend
 
-from mmaction.utils.atomic_io import atomic_write_bytes, atomic_write_text
+from .atomic_io import atomic_write_bytes, atomic_write_text
 
 ATOMIC_BACKEND_NAME = "atomic_local"
 
