@@ -26,7 +26,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=find_packages(include=["mmaction", "mmaction.*"]),
+    # projects/: what the demo configs import by name (custom_imports), e.g. projects.tiny_demo
+    packages=find_packages(include=["mmaction", "mmaction.*", "projects", "projects.*"]),
     install_requires=read_requirements("requirements.txt"),
     extras_require={"tests": ["pytest>=7", "pytest-timeout>=2.1"]},
     zip_safe=False,

@@ -31,7 +31,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _register_mmaction():
-    from mmaction.utils import register_all_modules
+    from mmaction.utils.setup_env import register_all_modules
 
     register_all_modules(init_default_scope=True)
 

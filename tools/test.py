@@ -26,7 +26,6 @@ from mmaction.apis.train_utils import (
     choose_cpu_threads,
     default_work_dir,
     format_metrics,
-    prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
@@ -124,7 +123,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
-        notes += prepare_config_assets(cfg, with_pretrain=False)
         runner = build_runner(cfg, notes)
         model = runner.model.module if hasattr(runner.model, "module") else runner.model
         load_model_checkpoint(model, args.checkpoint, strict=True)

@@ -31,7 +31,6 @@ from mmaction.apis.train_utils import (
     check_test_list,
     default_work_dir,
     format_metrics,
-    prepare_config_assets,
     report_error_and_exit,
     run_main_and_exit,
 )
@@ -189,7 +188,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     dist_cfg = cfg.env_cfg.get("dist_cfg", {})
     init_distributed(args.launcher, backend=dist_cfg.get("backend"), timeout_s=dist_cfg.get("timeout", 1800))
     try:
-        notes += prepare_config_assets(cfg, with_pretrain=True)
         runner = build_runner(cfg, notes)
         if args.test_last or args.test_best:
             check_test_list(cfg)  # a mistake in the test list must show before training, not after

@@ -38,7 +38,7 @@ from mmaction.engine.runner import (
     upgrade_engine_types,
 )
 from mmaction.engine.runner.config_check import check_config_values, check_option_values, read_config_file
-from mmaction.utils import register_all_modules
+from mmaction.utils.setup_env import register_all_modules
 
 #: ``tool_changes(cfg) -> notes``: a tool's own command-line options applied to the config.
 ToolChanges = Callable[[Config], List[str]]

@@ -7,7 +7,7 @@ from mmengine.config import Config
 from torch import nn
 
 from mmaction.registry import MODELS
-from mmaction.utils import register_all_modules
+from mmaction.utils.setup_env import register_all_modules
 
 
 def build_model(cfg: Config, *, load_pretrained: bool = True, device: Optional[Union[str, torch.device]] = None

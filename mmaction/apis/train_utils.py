@@ -32,24 +32,6 @@ def default_work_dir(config_path: str) -> str:
     return osp.join("./work_dirs", osp.splitext(osp.basename(config_path))[0])
 
 
-def prepare_config_assets(cfg: Config, with_pretrain: bool) -> List[str]:
-    """Runs the config's ``demo_setup`` (see :mod:`mmaction.apis.demo_setup`) on rank 0 while the
-    other ranks wait; a no-op for configs without it. Call after the process group is set up.
-
-    Returns:
-        notes of what was created (rank 0; empty on the other ranks).
-    """
-    if not cfg.get("demo_setup"):
-        return []
-    from mmengine.dist import barrier, get_rank
-
-    from .demo_setup import prepare_demo
-
-    notes = prepare_demo(cfg, with_pretrain=with_pretrain) if get_rank() == 0 else []
-    barrier()
-    return notes
-
-
 def check_test_list(cfg: Config) -> None:
     """Builds (and drops) the test dataset, so that a mistake in the test list (or its pipeline)
     is reported before training rather than after it (the Runner builds it only at test time).

@@ -6,7 +6,9 @@ from typing import Callable, Dict, List, Sequence, Union
 
 from mmengine.dataset import Compose
 
-from mmaction.utils import register_all_modules
+from mmaction.registry import TRANSFORMS
+
+from . import transforms  # noqa: F401  (registers the transforms a pipeline names)
 
 
 def time_pipeline(
@@ -39,8 +41,8 @@ def time_pipeline(
         raise ValueError(f"time_pipeline: iters must be >= 1, got {iters}")
     if not video_files:
         raise ValueError("time_pipeline: no video file given")
-    register_all_modules(init_default_scope=True)
-    pipeline = Compose(list(pipeline_cfg))
+    # built by mmaction's registry, so the transform names resolve whatever the default scope is
+    pipeline = Compose([TRANSFORMS.build(dict(t)) if isinstance(t, dict) else t for t in pipeline_cfg])
 
     def run(i: int):
         info = dict(

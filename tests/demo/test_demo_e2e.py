@@ -18,7 +18,7 @@ import pytest
 
 from tests.engine.engine_testkit import REPO_ROOT, describe, dist_tool, output, parse_metric_line, run_tool, tool_env
 
-from .conftest import DEMO_CONFIG, FRAME_AVG_CONFIG, SMALL_DATASET, small_cfg_options, small_setup_options
+from .conftest import DEMO_CONFIG, FRAME_AVG_CONFIG, SMALL_SPEC, small_cfg_options, small_setup_options
 
 
 @dataclass
@@ -41,8 +41,13 @@ def demo_run(tmp_path_factory) -> DemoRun:
 
 def test_demo_prepares_trains_validates_and_tests(demo_run):
     text = demo_run.text
-    assert "demo_setup: writing the demo dataset" in text and "demo_setup: pre-training the image model" in text
+    assert "demo dataset: writing" in text and "image pre-training: the tiny image model" in text
+    num_videos = sum(SMALL_SPEC[k] for k in ("num_train", "num_val", "num_test"))
+    assert f"demo dataset: {num_videos}/{num_videos} videos (100%)" in text  # progress lines
+    assert re.search(r"image pre-training: (\d+)/\1 iterations \(100%\)", text)
     assert "image pre-training epoch 1/1" in text
+    # the dataset is written before, and the image model trained before, the first training step
+    assert text.index("demo dataset: writing") < text.index("image pre-training:") < text.index("Epoch(train)")
     assert re.search(r"Epoch\(val\).*acc/top1: [0-9.]+\s+acc/top2: [0-9.]+\s+acc/top5: [0-9.]+", text), text[-3000:]
     metrics = parse_metric_line(text, "test (last weights):")
     assert {"acc/top1", "acc/top2", "acc/top5", "acc/mean1"} <= set(metrics)
@@ -51,9 +56,9 @@ def test_demo_prepares_trains_validates_and_tests(demo_run):
     root = demo_run.data_root
     for name in ("dataset_info.json", "label_map.txt", "clip_tiny_pretrained.pth", "clip_tiny_pretrained.json"):
         assert (root / name).is_file(), name
-    assert len((root / "test_list_videos.txt").read_text().splitlines()) == SMALL_DATASET["num_test"]
+    assert len((root / "test_list_videos.txt").read_text().splitlines()) == SMALL_SPEC["num_test"]
     assert (demo_run.work_dir / "epoch_1.pth").is_file()
-    # the config's notes are logged: what was made, and the image model's validation scores
+    # what was made is logged, with the image model's validation scores
     assert "demo dataset written to" in text and "image model pre-trained on single frames (val top1" in text
 
 
@@ -65,7 +70,7 @@ def test_baseline_reuses_the_prepared_files(demo_run, tmp_path):
                      *small_cfg_options(tmp_path / "work"), env=env, timeout=300)
     assert proc.returncode == 0, describe(proc)
     text = output(proc)
-    assert "demo_setup:" not in text  # nothing generated or pre-trained again
+    assert "demo dataset:" not in text and "image pre-training" not in text  # nothing made again
     assert {p.name: p.stat().st_mtime_ns for p in root.iterdir() if p.is_file()} == stamp
     assert "acc/top1" in parse_metric_line(text, "test (last weights):")
 
@@ -81,7 +86,8 @@ def test_dist_test_and_demo_script_on_the_checkpoint(demo_run):
     assert proc.returncode == 0, describe(proc)
     metrics = parse_metric_line(output(proc), f"test {ckpt}:")
     assert {"acc/top1", "acc/top5"} <= set(metrics)
-    assert "demo_setup:" not in output(proc)  # the files fit the config: nothing made again
+    text = output(proc)
+    assert "demo dataset:" not in text and "image pre-training" not in text  # the files fit: nothing made again
     assert {p.name: p.stat().st_mtime_ns for p in demo_run.data_root.iterdir() if p.is_file()} == stamp
 
     video = sorted((demo_run.data_root / "test").glob("*.mp4"))[0]

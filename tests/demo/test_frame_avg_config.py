@@ -22,7 +22,10 @@ def test_baseline_differs_from_the_demo_only_in_tuning_lr_and_work_dir():
     demo, base = Config.fromfile(str(DEMO_CONFIG)), Config.fromfile(str(FRAME_AVG_CONFIG))
     assert base.model.backbone.tuning == "linear_probe" and demo.model.backbone.tuning == "adapter"
     assert base.work_dir != demo.work_dir
-    assert base.demo_setup == demo.demo_setup  # same data, same pre-trained image model
+    # same data, same pre-trained image model
+    assert base.custom_hooks == demo.custom_hooks and base.custom_imports == demo.custom_imports
+    for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        assert base[loader].dataset == demo[loader].dataset, loader
     for key in ("train_pipeline", "val_pipeline", "test_pipeline", "train_cfg", "param_scheduler", "val_evaluator"):
         assert base[key] == demo[key], key
     b = dict(base.model.backbone, tuning=None)

@@ -385,7 +385,7 @@ def list_videos(source: str) -> List[str]:
 def dataset_videos(cfg: Config) -> List[str]:
     """The training videos of the config's train dataset (the dataset is built to read its list)."""
     from mmaction.registry import DATASETS
-    from mmaction.utils import register_all_modules
+    from mmaction.utils.setup_env import register_all_modules
 
     register_all_modules()
     dataset_cfg = cfg.train_dataloader.dataset.copy()

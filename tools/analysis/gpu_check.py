@@ -56,8 +56,9 @@ DEFAULT_CONFIG = REPO_ROOT / "configs/recognition/vit/vitclip_base_k400_8x16x1_3
 TINY_CONFIG = REPO_ROOT / "configs/recognition/vit/vitclip_tiny_demo.py"
 # A few seconds of demo: a small generated dataset, one epoch of image pre-training and of training.
 TINY_OPTIONS = [
-    "demo_setup.dataset.num_train=32", "demo_setup.dataset.num_val=8", "demo_setup.dataset.num_test=8",
-    "demo_setup.dataset.num_images=64", "demo_setup.pretrain.epochs=1", "demo_setup.pretrain.batch_size=16",
+    *[f"{split}_dataloader.dataset.spec.{key}" for split in ("train", "val", "test")
+      for key in ("num_train=32", "num_val=8", "num_test=8", "num_images=64")],
+    "custom_hooks.1.epochs=1", "custom_hooks.1.batch_size=16",
     "train_cfg.max_epochs=1", "train_dataloader.batch_size=8",
     "train_dataloader.num_workers=0", "val_dataloader.num_workers=0", "test_dataloader.num_workers=0",
     "train_dataloader.persistent_workers=False", "val_dataloader.persistent_workers=False",

@@ -96,7 +96,7 @@ class _PipelineDataset(torch.utils.data.Dataset):
         from mmengine.dataset import Compose
 
         from mmaction.datasets.video_io import time_limit
-        from mmaction.utils import register_all_modules
+        from mmaction.utils.setup_env import register_all_modules
 
         if self._pipeline is None:  # built in the worker that uses it
             register_all_modules()

@@ -2,15 +2,21 @@
 #
 #   bash tools/dist_train.sh configs/recognition/vit/vitclip_tiny_demo.py 1 --validate --test-last
 #
-# On first use (tools/train.py / tools/test.py run `demo_setup` below, once, on rank 0):
-#   1. a synthetic video dataset is written to data/demo (mmaction/datasets/moving_shapes.py):
-#      a coloured shape glides left, right, up or down over a noisy background; the direction
-#      is the class, so only the ORDER of the frames tells the classes apart;
-#   2. a tiny CLIP-architecture ViT (width 64, 2 blocks, 6 px patches, 48 px input) is
-#      pre-trained on single frames (which shape, in which quadrant?) and saved as a CLIP-layout
-#      state dict;
+# The demo's own parts live in projects/tiny_demo (imported below). On first use, with progress
+# lines and the time left:
+#   1. `MovingShapesDataset` (the datasets below) writes a synthetic video dataset to data/demo
+#      (projects/tiny_demo/moving_shapes.py): a coloured shape glides left, right, up or down
+#      over a noisy background; the direction is the class, so only the ORDER of the frames
+#      tells the classes apart;
+#   2. `PretrainImageModelHook` (custom_hooks below) pre-trains a tiny CLIP-architecture ViT
+#      (width 64, 2 blocks, 6 px patches, 48 px input) on single frames (which shape, in which
+#      quadrant?) and saves it as the CLIP-layout state dict that model.backbone.pretrained names;
 # then, as in the paper, that image model is frozen and AIM's spatial, temporal and joint
 # adapters, the temporal embedding, ln_post and the head are trained on the videos.
+# Both steps are skipped when their files exist and were made with the same settings.
+# A config for other data that inherits this one replaces the datasets with
+# `dataset=dict(_delete_=True, type='VideoDataset', ...)`, drops the hook (`custom_hooks = []`)
+# and sets `model.backbone.pretrained`: nothing is generated then.
 # vitclip_tiny_demo_frame_avg.py is the same frozen image model with a linear head on the
 # frame-averaged features: it cannot tell a motion from its reverse.
 #
@@ -20,19 +26,21 @@ _base_ = [
     '../../_base_/schedules/adamw_cosine_30e.py',
 ]
 
+custom_imports = dict(imports=['projects.tiny_demo'], allow_failed_imports=False)
+
 data_root = '{{$AIM_DEMO_DATA:data/demo}}'
 pretrained_image_model = data_root + '/clip_tiny_pretrained.pth'
+# projects.tiny_demo.moving_shapes.DemoSpec: 48 px, 16-frame videos (2000 train, 200 val, 200 test)
+# and 8000 + 1600 single-frame images for the image task; every split gets the same spec.
+demo_spec = dict(size=48, frames=16, fps=8, num_train=2000, num_val=200, num_test=200, num_images=8000, seed=0)
 
-# What tools/train.py and tools/test.py prepare before building anything (skipped when the files
-# are already there and were made with the same settings).
-demo_setup = dict(
-    data_root=data_root,
-    # mmaction.datasets.moving_shapes.DemoSpec: 48 px, 16-frame videos (2000 train, 200 val,
-    # 200 test) and 8000 + 1600 single-frame images for the image task
-    dataset=dict(size=48, frames=16, fps=8, num_train=2000, num_val=200, num_test=200, num_images=8000, seed=0),
-    # mmaction.apis.image_pretrain.pretrain on images_{train,val}.npz: 8 epochs of 250 steps
-    pretrain=dict(out=pretrained_image_model, epochs=8, batch_size=32, lr=1e-3, seed=0),
-)
+# projects.tiny_demo.image_pretrain.pretrain on images_{train,val}.npz: 8 epochs of 250 steps,
+# run by tools/train.py's Runner right before it loads model.backbone.pretrained.
+custom_hooks = [
+    dict(type='RNGStateHook'),  # as in _base_/default_runtime.py (a list replaces the base's list)
+    dict(type='PretrainImageModelHook', data_root=data_root, out=pretrained_image_model,
+         epochs=8, batch_size=32, lr=1e-3, seed=0),
+]
 
 model = dict(
     type='Recognizer3D',
@@ -88,9 +96,10 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type='VideoDataset',
-        ann_file=data_root + '/train_list_videos.txt',
-        data_prefix=dict(video=data_root),
+        type='MovingShapesDataset',
+        data_root=data_root,
+        split='train',
+        spec=demo_spec,
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=25,
@@ -98,9 +107,10 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='VideoDataset',
-        ann_file=data_root + '/val_list_videos.txt',
-        data_prefix=dict(video=data_root),
+        type='MovingShapesDataset',
+        data_root=data_root,
+        split='val',
+        spec=demo_spec,
         pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
@@ -109,9 +119,10 @@ test_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='VideoDataset',
-        ann_file=data_root + '/test_list_videos.txt',
-        data_prefix=dict(video=data_root),
+        type='MovingShapesDataset',
+        data_root=data_root,
+        split='test',
+        spec=demo_spec,
         pipeline=test_pipeline,
         test_mode=True))
 # With 4 classes top-5 is always 1; top-2 says whether the right class is among the best two.

@@ -8,12 +8,18 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.fileio import put
 from mmengine.logging import print_log
 
-from mmaction.engine.runner.atomic_io import atomic_write_bytes
 from mmaction.registry import METRICS
 
 from .acc_metric import sample_to_record
+
+#: The file is written through mmengine's file backend registered as ``atomic_local``
+#: (:mod:`mmaction.engine.runner.atomic_backend`: temp file + rename, so a kill never leaves half a
+#: file). It is named, not imported: evaluation stays below the engine in the import layers, and
+#: ``register_all_modules`` (which every tool calls) registers the backend.
+ATOMIC_BACKEND_ARGS = dict(backend="atomic_local")
 
 
 @METRICS.register_module()
@@ -64,7 +70,7 @@ class DumpVideoResults(BaseMetric):
             payload = json.dumps([_jsonable(r) for r in results], indent=1).encode("utf-8")
         else:
             payload = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write_bytes(self.out_file_path, payload)
+        put(payload, self.out_file_path, backend_args=ATOMIC_BACKEND_ARGS)
         print_log(f"DumpVideoResults: {len(results)} videos written to {self.out_file_path}", logger="current")
         return {}
 

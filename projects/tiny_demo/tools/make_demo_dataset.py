@@ -4,12 +4,12 @@ up or down (the class), plus single-frame images for pre-training the demo's ima
 (which shape, in which quadrant).
 
 What the videos look like and why a single frame says nothing about the class:
-``mmaction/datasets/moving_shapes.py``. The demo config generates this dataset on first use;
-this command does it by hand (for other sizes or seeds).
+``projects/tiny_demo/moving_shapes.py``. The demo config's ``MovingShapesDataset`` generates
+this dataset on first use; this command does it by hand (for other sizes or seeds).
 
-Example::
+Example (from the repository root)::
 
-    python tools/data/make_demo_dataset.py --out data/demo --num-train 2000 --seed 0
+    python -m projects.tiny_demo.tools.make_demo_dataset --out data/demo --num-train 2000 --seed 0
 """
 
 import argparse
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from mmaction.datasets.moving_shapes import CLASSES, IMAGE_CLASSES, SPLITS, DemoSpec, make_demo_dataset
+from projects.tiny_demo.moving_shapes import CLASSES, IMAGE_CLASSES, SPLITS, DemoSpec, make_demo_dataset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -33,6 +33,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--fps", type=int, default=d.fps)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     args = p.parse_args(argv)
     try:  # DemoSpec checks the values (and names the one at fault)
         args.spec = DemoSpec(
@@ -47,7 +48,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     spec = args.spec
-    info = make_demo_dataset(Path(args.out), spec, force=args.force)
+    info = make_demo_dataset(Path(args.out), spec, force=args.force, log=not args.quiet)
     print(f"demo dataset in {args.out}: {len(CLASSES)} classes {list(CLASSES)}")
     for split in SPLITS:
         per_class = info["counts_per_class"][split]

@@ -2,16 +2,17 @@
 """Pre-trains the demo's tiny CLIP-architecture ViT on single images and saves it in CLIP layout.
 
 The image task: name the shape in a frame of the demo dataset and the quadrant it is in
-(16 classes, ``image_label_map.txt``). The training itself is ``mmaction.apis.image_pretrain``;
-the demo config runs it on first use (``configs/recognition/vit/vitclip_tiny_demo.py``), this
-command runs it by hand. Settings not given on the command line come from the config's
-``demo_setup.pretrain``; weights made with the config's settings are the ones the config would
-make, and the config then uses them as they are.
+(16 classes, ``image_label_map.txt``). The training itself is
+:mod:`projects.tiny_demo.image_pretrain`; the demo config runs it on first use
+(``PretrainImageModelHook`` in ``configs/recognition/vit/vitclip_tiny_demo.py``), this command
+runs it by hand. Settings not given on the command line come from the config's hook; weights
+made with the config's settings are the ones the config would make, and the config then uses
+them as they are.
 
-Examples::
+Examples (from the repository root)::
 
-    python tools/misc/pretrain_demo_backbone.py                      # data/demo -> data/demo/clip_tiny_pretrained.pth
-    python tools/misc/pretrain_demo_backbone.py --data-root data/demo --epochs 4 --out /tmp/clip_tiny.pth
+    python -m projects.tiny_demo.tools.pretrain_demo_backbone     # data/demo -> data/demo/clip_tiny_pretrained.pth
+    python -m projects.tiny_demo.tools.pretrain_demo_backbone --data-root data/demo --epochs 4 --out /tmp/clip_tiny.pth
 """
 
 import argparse
@@ -22,11 +23,11 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
-from mmaction.apis.demo_setup import pretrain_recipe
-from mmaction.apis.image_pretrain import (CLIP_MEAN, CLIP_STD, DEFAULT_ARCH, arch_from_model_cfg, pretrain,
-                                          val_scores_text)
+from projects.tiny_demo.image_pretrain import (CLIP_MEAN, CLIP_STD, DEFAULT_ARCH, arch_from_model_cfg, pretrain,
+                                               val_scores_text)
+from projects.tiny_demo.pretrain_hook import pretrain_recipe
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CONFIG = REPO_ROOT / "configs" / "recognition" / "vit" / "vitclip_tiny_demo.py"
 FALLBACK_RECIPE = dict(epochs=8, batch_size=32, lr=1e-3, seed=0)
 
@@ -44,7 +45,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--data-root", default="data/demo", help="folder with images_{train,val}.npz")
     p.add_argument("--out", default=None, help="output .pth (default: DATA_ROOT/clip_tiny_pretrained.pth)")
     p.add_argument("--config", default=str(DEFAULT_CONFIG),
-                   help="config whose model.backbone size the weights must fit and whose demo_setup.pretrain "
+                   help="config whose model.backbone size the weights must fit and whose PretrainImageModelHook "
                         "gives the defaults below (default: the demo config)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
@@ -76,14 +77,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             recipe: Dict[str, Any] = dict(FALLBACK_RECIPE)
         else:
             arch, mean, std = arch_from_model_cfg(cfg.model, source=str(args.config))
-            configured = dict((cfg.get("demo_setup") or {}).get("pretrain") or {})
+            hooks = [h for h in cfg.get("custom_hooks") or [] if h.get("type") == "PretrainImageModelHook"]
+            configured = dict(hooks[0]) if hooks else {}
             recipe = {k: configured.get(k, v) for k, v in FALLBACK_RECIPE.items()}
         for key in FALLBACK_RECIPE:
             if getattr(args, key) is not None:
                 recipe[key] = getattr(args, key)
         info_path = data_root / "dataset_info.json"
         extra = None
-        if info_path.is_file():  # record the recipe as demo_setup does, so the demo config reuses these weights
+        if info_path.is_file():  # record the recipe as the hook does, so the demo config reuses these weights
             sha = json.loads(info_path.read_text()).get("content_sha256", "")
             extra = dict(recipe=pretrain_recipe(recipe, arch, mean, std, sha))
         meta = pretrain(data_root, out, arch, mean, std, extra_meta=extra, **recipe)

@@ -2,7 +2,7 @@
 
 The AIM story in miniature: an image model is trained on images, then frozen and adapted to
 video by AIM's adapters (``configs/recognition/vit/vitclip_tiny_demo.py``). The demo's image
-task (``mmaction.datasets.moving_shapes``): name the shape in a single frame (circle, square,
+task (:mod:`projects.tiny_demo.moving_shapes`): name the shape in a single frame (circle, square,
 triangle, cross) and the quadrant of the image it is in, 16 classes. Like CLIP's, the features
 it learns say *what* is *where*; the video task (which way does the object move?) needs both
 those features and the order of the frames.
@@ -27,6 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmaction.engine.runner.atomic_io import atomic_write_text, atomic_write_with
+
+from .moving_shapes import IMAGE_CLASSES, QUADRANTS
+from .progress import ProgressLine
 
 ARCH_KEYS = ("input_resolution", "patch_size", "width", "layers", "heads")
 DEFAULT_ARCH = dict(input_resolution=48, patch_size=6, width=64, layers=2, heads=2)
@@ -128,7 +131,8 @@ def load_images(path: Path) -> Tuple[torch.Tensor, torch.Tensor]:
         FileNotFoundError / KeyError: naming the file.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run tools/data/make_demo_dataset.py first")
+        raise FileNotFoundError(f"{path} not found: the demo dataset (MovingShapesDataset, or "
+                                f"python -m projects.tiny_demo.tools.make_demo_dataset) writes it")
     with np.load(path) as data:
         for key in ("images", "labels"):
             if key not in data.files:
@@ -164,8 +168,6 @@ def accuracies(pred: torch.Tensor, labels: torch.Tensor, num_classes: int) -> Di
     """``top1``; for the demo's 16-class task also ``shape_top1`` and ``quadrant_top1``."""
     n = max(1, len(labels))
     out = {"top1": (pred == labels).sum().item() / n}
-    from mmaction.datasets.moving_shapes import IMAGE_CLASSES, QUADRANTS
-
     if num_classes == len(IMAGE_CLASSES):
         q = len(QUADRANTS)
         out["shape_top1"] = (pred // q == labels // q).sum().item() / n
@@ -185,7 +187,8 @@ def pretrain(data_root: Path, out: Path, arch: Dict[str, int], mean: Sequence[fl
         mean, std: RGB normalisation on the 0-255 scale.
         epochs, batch_size, lr, seed: the recipe (AdamW, weight decay 0.05, linear warm-up over
             the first tenth of the steps, cosine decay to 0).
-        log: print the loss and validation accuracy a few times.
+        log: print a progress line (iterations done, time left) every few seconds and the loss
+            and validation accuracy a few times.
         extra_meta: more entries for the ``.json`` (e.g. the recipe, to tell when to redo it).
 
     Returns:
@@ -224,6 +227,7 @@ def pretrain(data_root: Path, out: Path, arch: Dict[str, int], mean: Sequence[fl
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     start = time.time()
+    progress = ProgressLine("image pre-training", total, "iterations") if log else None
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(train_x), generator=gen)
@@ -236,6 +240,8 @@ def pretrain(data_root: Path, out: Path, arch: Dict[str, int], mean: Sequence[fl
             optimizer.step()
             scheduler.step()
             losses.append(loss.item())
+            if progress is not None:
+                progress.update()
         if log and ((epoch + 1) % max(1, epochs // 4) == 0 or epoch + 1 == epochs):
             acc = accuracies(predict(model, val_x, size, mean_t, std_t), val_y, num_classes)
             print(f"image pre-training epoch {epoch + 1}/{epochs}: loss {np.mean(losses):.3f}, val "

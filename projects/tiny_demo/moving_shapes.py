@@ -12,7 +12,7 @@ the frames tells the classes apart: the AIM story in miniature (a frozen image m
 temporal adaptation).
 
 The same generator also yields a single-frame image task that
-``mmaction.apis.image_pretrain`` (``tools/misc/pretrain_demo_backbone.py``) uses to pre-train
+:mod:`projects.tiny_demo.image_pretrain` (``PretrainImageModelHook``) uses to pre-train
 the tiny CLIP-layout ViT: name the shape and the image quadrant its centre lies in
 (16 classes, e.g. ``triangle, top left``). An image model that knows *what* is *where*
 is what the video task builds on.
@@ -28,11 +28,12 @@ Output (under ``--out``, default ``data/demo``)::
     dataset_info.json                  generation parameters and SHA-256 of every list file
 
 Everything is a deterministic function of ``--seed`` and the sizes. The folder is written
-to a temporary sibling and renamed into place, so concurrent callers (several ranks of a
-distributed job) never see half a dataset.
+to a temporary sibling (``.<name>.tmp-<pid>-*``) and renamed into place, so a reader never sees
+half a dataset; the temporary folders of killed runs are removed by the next run.
 
-Command line: ``python tools/data/make_demo_dataset.py --out data/demo``; the demo config
-(``configs/recognition/vit/vitclip_tiny_demo.py``) calls :func:`make_demo_dataset` on first use.
+Command line: ``python -m projects.tiny_demo.tools.make_demo_dataset --out data/demo``; the demo
+config's ``MovingShapesDataset`` (:mod:`projects.tiny_demo.moving_shapes_dataset`) calls
+:func:`make_demo_dataset` on first use.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .list_file import write_list_file
+from mmaction.datasets.list_file import write_list_file
+
+from .progress import ProgressLine
 
 CLASSES: Tuple[str, ...] = ("moving left", "moving right", "moving up", "moving down")
 # unit motion vector (dx, dy) of every class, image coordinates (y grows downwards)
@@ -340,8 +343,12 @@ def _rng(spec: DemoSpec, stream: int, index: int) -> np.random.Generator:
     return np.random.default_rng([spec.seed, stream, index])
 
 
-def generate_split(spec: DemoSpec, split: str, root: Path) -> List[Tuple[str, int]]:
+def generate_split(spec: DemoSpec, split: str, root: Path,
+                   progress: Optional[ProgressLine] = None) -> List[Tuple[str, int]]:
     """Renders and encodes one split; labels cycle through the classes (balanced).
+
+    Args:
+        progress: told about every video written.
 
     Returns:
         list of (relative path, label).
@@ -355,10 +362,13 @@ def generate_split(spec: DemoSpec, split: str, root: Path) -> List[Tuple[str, in
         rel = video_name(split, label, index)
         write_h264(root / rel, video, spec.fps)
         items.append((rel, label))
+        if progress is not None:
+            progress.update()
     return items
 
 
-def generate_images(spec: DemoSpec, count: int, stream: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def generate_images(spec: DemoSpec, count: int, stream: int,
+                    progress: Optional[ProgressLine] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The single-frame image task: shapes cycle through ``SHAPES`` (balanced), placed anywhere.
 
     Returns:
@@ -373,6 +383,8 @@ def generate_images(spec: DemoSpec, count: int, stream: int) -> Tuple[np.ndarray
         images[i], (cx, cy) = render_image(_rng(spec, stream, i), shape, spec.size)
         labels[i] = image_label(shape, cx, cy, spec.size)
         centres[i] = (cx, cy)
+        if progress is not None:
+            progress.update()
     return images, labels, centres
 
 
@@ -394,18 +406,22 @@ def content_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_dataset(spec: DemoSpec, root: Path) -> Dict[str, object]:
+def _write_dataset(spec: DemoSpec, root: Path, log: bool = False) -> Dict[str, object]:
     (root / "label_map.txt").write_text("".join(c + "\n" for c in CLASSES))
     (root / "image_label_map.txt").write_text("".join(c + "\n" for c in IMAGE_CLASSES))
     counts: Dict[str, List[int]] = {}
     hashes: Dict[str, str] = {}
+    num_videos = sum(spec.num_videos(split) for split in SPLITS)
+    videos = ProgressLine("demo dataset", num_videos, "videos") if log else None
     for split in SPLITS:
-        items = generate_split(spec, split, root)
+        items = generate_split(spec, split, root, videos)
         list_name = f"{split}_list_videos.txt"
         hashes[list_name] = write_list_file(str(root / list_name), (f"{rel} {label}" for rel, label in items))
         counts[split] = [sum(1 for _, lab in items if lab == c) for c in range(len(CLASSES))]
+    num_images = spec.num_images + spec.num_images // 5
+    images_progress = ProgressLine("demo dataset", num_images, "images") if log else None
     for name, count, stream in (("train", spec.num_images, 10), ("val", spec.num_images // 5, 11)):
-        images, labels, centres = generate_images(spec, count, stream)
+        images, labels, centres = generate_images(spec, count, stream, images_progress)
         np.savez_compressed(root / f"images_{name}.npz", images=images, labels=labels, centres=centres)
     info = {
         "format_version": FORMAT_VERSION,
@@ -434,17 +450,53 @@ def is_complete(root: Path, spec: Optional[DemoSpec] = None) -> bool:
     return spec is None or info.get("spec") == spec.__dict__
 
 
-def make_demo_dataset(out: Path, spec: DemoSpec = DemoSpec(), force: bool = False) -> Dict[str, object]:
+def _pid_is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temp_dirs(out: Path) -> List[Path]:
+    """Removes the temporary folders (``.<name>.tmp-<pid>-*`` beside ``out``) of writers that died.
+
+    A folder whose process id is still running on this machine is kept (a writer at work);
+    one without a process id in its name (left by an older version) counts as stale.
+
+    Returns:
+        the folders removed.
+    """
+    out = Path(out)
+    prefix = f".{out.name}.tmp-"
+    removed = []
+    if not out.parent.is_dir():
+        return removed
+    for path in sorted(out.parent.glob(prefix + "*")):
+        pid_text = path.name[len(prefix):].split("-", 1)[0]
+        if pid_text.isdigit() and (int(pid_text) == os.getpid() or _pid_is_running(int(pid_text))):
+            continue  # a writer at work
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def make_demo_dataset(out: Path, spec: DemoSpec = DemoSpec(), force: bool = False,
+                      log: bool = False) -> Dict[str, object]:
     """Creates the dataset under ``out`` unless an identical one is already there.
 
     The files are written to a temporary folder beside ``out`` and renamed into place, so a
-    reader never sees a half-written dataset and two concurrent callers do not clash.
+    reader never sees a half-written dataset and two concurrent callers do not clash. Temporary
+    folders left by killed runs are removed first (:func:`remove_stale_temp_dirs`).
 
     Args:
         out: dataset root.
         spec: generation parameters.
         force: regenerate even if a complete dataset with the same parameters exists
             (other files in ``out``, e.g. a pretrained backbone, are kept).
+        log: print what is written, with a progress line (and time left) every few seconds.
 
     Returns:
         the content of ``dataset_info.json``.
@@ -453,9 +505,15 @@ def make_demo_dataset(out: Path, spec: DemoSpec = DemoSpec(), force: bool = Fals
     if not force and is_complete(out, spec):
         return json.loads((out / INFO_FILE).read_text())
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    for stale in remove_stale_temp_dirs(out):
+        if log:
+            print(f"demo dataset: removed {stale}, left by a run that was stopped", flush=True)
+    if log:
+        print(f"demo dataset: writing {spec.num_train} + {spec.num_val} + {spec.num_test} videos and "
+              f"{spec.num_images} + {spec.num_images // 5} images to {out}", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
-        info = _write_dataset(spec, tmp)
+        info = _write_dataset(spec, tmp, log=log)
         if out.exists() and not any(out.iterdir()):
             out.rmdir()
         if not out.exists():

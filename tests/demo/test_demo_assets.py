@@ -1,21 +1,26 @@
-"""prepare_demo (what the demo config's ``demo_setup`` makes on first use): idempotent, redone when
-the recipe changes, atomic when interrupted, and its image model fits the demo backbone key for key."""
+"""The demo project's parts (projects/tiny_demo): MovingShapesDataset writes the videos on first use,
+PretrainImageModelHook's pre-training is idempotent, redone when the recipe changes, atomic when
+interrupted, and its image model fits the demo backbone key for key; killed runs leave nothing
+that the next run keeps; long steps print progress with the time left."""
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from mmaction.apis import image_pretrain
-from mmaction.apis.demo_setup import prepare_demo
-from mmaction.datasets import moving_shapes
 from mmaction.engine.runner.config_check import ConfigError
+from projects.tiny_demo import image_pretrain, moving_shapes
+from projects.tiny_demo.moving_shapes import DemoSpec, make_demo_dataset, remove_stale_temp_dirs
+from projects.tiny_demo.pretrain_hook import PretrainImageModelHook, ensure_pretrained
+from projects.tiny_demo.progress import ProgressLine, format_seconds
 
-from .conftest import load_small_config
-
-PTH = "clip_tiny_pretrained.pth"
+from .conftest import PTH, REPO_ROOT, build_dataset, load_small_config, prepare, small_recipe
 
 
 def mtimes(root: Path) -> dict:
@@ -28,23 +33,27 @@ def leftovers(folder: Path) -> list:
     return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name)
 
 
-def test_first_call_writes_everything_second_call_nothing(tmp_path):
+def test_first_build_writes_everything_second_build_nothing(tmp_path):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
-    notes = prepare_demo(cfg, log=False)
-    assert len(notes) == 2 and "demo dataset written" in notes[0] and "pre-trained" in notes[1], notes
+    dataset = build_dataset(cfg, "train")
+    assert len(dataset) == cfg.train_dataloader.dataset.spec.num_train
+    assert dataset.get_data_info(0)["filename"] == str(root / "train" / "moving_left_0000.mp4")
+    note = prepare(cfg)
+    assert "pre-trained" in note, note
     for name in ("label_map.txt", "image_label_map.txt", "dataset_info.json", "images_train.npz",
                  "images_val.npz", "train_list_videos.txt", "val_list_videos.txt", "test_list_videos.txt", PTH,
                  "clip_tiny_pretrained.json"):
         assert (root / name).is_file(), name
-    assert len(list((root / "train").glob("*.mp4"))) == cfg.demo_setup.dataset.num_train
+    assert len(list((root / "train").glob("*.mp4"))) == cfg.train_dataloader.dataset.spec.num_train
     meta = json.loads((root / "clip_tiny_pretrained.json").read_text())
     assert meta["recipe"]["dataset_sha256"] == json.loads((root / "dataset_info.json").read_text())["content_sha256"]
     assert meta["num_classes"] == len(moving_shapes.IMAGE_CLASSES) == 16
     assert {"val_top1", "val_shape_top1", "val_quadrant_top1"} <= set(meta)
 
     before = mtimes(root)
-    assert prepare_demo(cfg, log=False) == []
+    assert len(build_dataset(cfg, "test")) == cfg.test_dataloader.dataset.spec.num_test
+    assert prepare(cfg) == ""
     assert mtimes(root) == before  # nothing rewritten
     assert leftovers(tmp_path) == [] and leftovers(root) == []
 
@@ -52,62 +61,96 @@ def test_first_call_writes_everything_second_call_nothing(tmp_path):
 def test_changed_recipe_redoes_pretraining_only(tmp_path):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
-    prepare_demo(cfg, log=False)
+    prepare(cfg)
     before = mtimes(root)
     old_state = torch.load(root / PTH, weights_only=True)
 
-    cfg.demo_setup.pretrain.lr = 2e-3
-    notes = prepare_demo(cfg, log=False)
-    assert len(notes) == 1 and "pre-trained" in notes[0], notes
+    recipe = dict(small_recipe(cfg), lr=2e-3)
+    assert "pre-trained" in ensure_pretrained(root, root / PTH, recipe, cfg.model, log=False)
     after = mtimes(root)
     changed = sorted(k for k in after if after[k] != before.get(k))
     assert changed == ["clip_tiny_pretrained.json", PTH]
     assert json.loads((root / "clip_tiny_pretrained.json").read_text())["recipe"]["lr"] == 2e-3
     new_state = torch.load(root / PTH, weights_only=True)
     assert any(not torch.equal(old_state[k], new_state[k]) for k in old_state)
-    assert prepare_demo(cfg, log=False) == []
+    assert ensure_pretrained(root, root / PTH, recipe, cfg.model, log=False) == ""
 
     # a changed backbone size is a changed recipe too (the weights would not fit)
     cfg.model.backbone.layers = 1
-    assert len(prepare_demo(cfg, log=False)) == 1
+    assert ensure_pretrained(root, root / PTH, recipe, cfg.model, log=False) != ""
     assert not any(k.startswith("transformer.resblocks.1.") for k in torch.load(root / PTH, weights_only=True))
 
 
 def test_changed_dataset_regenerates_it_and_then_the_pretraining(tmp_path):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
-    prepare_demo(cfg, log=False)
+    prepare(cfg)
     sha = json.loads((root / "dataset_info.json").read_text())["content_sha256"]
-    cfg.demo_setup.dataset.seed = 1
-    notes = prepare_demo(cfg, log=False)
-    assert len(notes) == 2, notes
+    for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        cfg[loader].dataset.spec.seed = 1
+    assert prepare(cfg) != ""
     new_sha = json.loads((root / "dataset_info.json").read_text())["content_sha256"]
     assert new_sha != sha
     assert json.loads((root / "clip_tiny_pretrained.json").read_text())["recipe"]["dataset_sha256"] == new_sha
 
 
-def test_without_pretrain_only_the_dataset(tmp_path):
+def test_testing_builds_the_dataset_but_pretrains_nothing(tmp_path):
+    """Runner.test() calls before_run too; the weights then come from the checkpoint."""
+    from types import SimpleNamespace
+
     root = tmp_path / "demo"
-    notes = prepare_demo(load_small_config(root), with_pretrain=False, log=False)
-    assert len(notes) == 1 and (root / "dataset_info.json").is_file() and not (root / PTH).exists()
+    cfg = load_small_config(root)
+    build_dataset(cfg, "test")
+    hook = PretrainImageModelHook(data_root=str(root), out=str(root / PTH), **small_recipe(cfg))
+    hook.before_run(SimpleNamespace(_train_loop=dict(type="EpochBasedTrainLoop"), cfg=cfg))
+    assert (root / "dataset_info.json").is_file() and not (root / PTH).exists()
+
+
+def test_hook_pretrains_in_a_training_run_and_leaves_the_random_stream_alone(tmp_path):
+    """A run that pre-trains and a run that finds the weights draw the same random numbers next."""
+    from types import SimpleNamespace
+
+    from mmengine.runner import BaseLoop
+
+    class BuiltLoop(BaseLoop):  # what Runner.train() holds in before_run: a built loop
+        def __init__(self) -> None:
+            pass
+
+        def run(self) -> None:
+            pass
+
+    root = tmp_path / "demo"
+    cfg = load_small_config(root)
+    build_dataset(cfg)
+    hook = PretrainImageModelHook(data_root=str(root), out=str(root / PTH), **small_recipe(cfg))
+    runner = SimpleNamespace(_train_loop=BuiltLoop(), cfg=cfg)
+    draws = []
+    for _ in range(2):  # pre-trains, then finds the weights
+        torch.manual_seed(123)
+        hook.before_run(runner)
+        draws.append(torch.rand(3))
+    assert (root / PTH).is_file()
+    torch.manual_seed(123)
+    torch.testing.assert_close(draws[0], torch.rand(3), rtol=0, atol=0)
+    torch.testing.assert_close(draws[1], draws[0], rtol=0, atol=0)
 
 
 def test_interrupted_pretraining_leaves_no_weights_and_is_redone(tmp_path, monkeypatch):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
+    build_dataset(cfg)
 
     def fail(*args, **kwargs):
         raise KeyboardInterrupt("killed while saving")
 
     monkeypatch.setattr(torch, "save", fail)
     with pytest.raises(KeyboardInterrupt):
-        prepare_demo(cfg, log=False)
+        prepare(cfg)
     assert (root / "dataset_info.json").is_file()
     assert not (root / PTH).exists() and not (root / "clip_tiny_pretrained.json").exists()
     assert leftovers(root) == []
     monkeypatch.undo()
-    notes = prepare_demo(cfg, log=False)
-    assert len(notes) == 1 and "pre-trained" in notes[0] and (root / PTH).is_file()
+    assert "pre-trained" in prepare(cfg) and (root / PTH).is_file()
 
 
 def test_interrupted_dataset_generation_leaves_nothing(tmp_path, monkeypatch):
@@ -124,20 +167,46 @@ def test_interrupted_dataset_generation_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(moving_shapes, "write_h264", write_some)
     with pytest.raises(KeyboardInterrupt):
-        prepare_demo(cfg, log=False)
+        build_dataset(cfg)
     assert not root.exists() and leftovers(tmp_path) == []
     monkeypatch.undo()
-    assert len(prepare_demo(cfg, log=False)) == 2
+    assert len(build_dataset(cfg)) == cfg.train_dataloader.dataset.spec.num_train
+
+
+def test_killed_generation_leaves_a_temp_folder_that_the_next_start_removes(tmp_path):
+    """SIGKILL cannot be cleaned up after; the next run removes what the dead writer left, and
+    keeps the temporary folder of a writer that is still running."""
+    out = tmp_path / "demo"
+    proc = subprocess.Popen([sys.executable, "-m", "projects.tiny_demo.tools.make_demo_dataset", "--out", str(out),
+                             "--num-train", "400", "--num-val", "0", "--num-test", "0", "--num-images", "4"],
+                            cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(tmp_path.glob(".demo.tmp-*/train/*.mp4")):
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    dead = [p.name for p in tmp_path.glob(".demo.tmp-*")]
+    assert dead == [f".demo.tmp-{proc.pid}-" + dead[0].split("-", 2)[2]] and not out.exists()
+    alive = tmp_path / f".demo.tmp-{os.getppid()}-busy"  # a running process's: kept
+    old = tmp_path / ".demo.tmp-abc123"  # an older version's name (no process id): stale
+    alive.mkdir()
+    old.mkdir()
+    make_demo_dataset(out, DemoSpec(num_train=4, num_val=0, num_test=0, num_images=4))
+    assert leftovers(tmp_path) == [alive.name]
+    assert remove_stale_temp_dirs(out) == []
 
 
 def test_stale_metadata_means_not_current(tmp_path):
     root = tmp_path / "demo"
     cfg = load_small_config(root)
-    prepare_demo(cfg, log=False)
+    prepare(cfg)
     (root / "clip_tiny_pretrained.json").write_text("{not json")
-    assert len(prepare_demo(cfg, log=False)) == 1  # unreadable record: pre-trained again
+    assert prepare(cfg) != ""  # unreadable record: pre-trained again
     (root / "clip_tiny_pretrained.json").unlink()
-    assert len(prepare_demo(cfg, log=False)) == 1  # weights without a record: pre-trained again
+    assert prepare(cfg) != ""  # weights without a record: pre-trained again
 
 
 def test_pretrained_file_loads_into_the_demo_backbone_key_for_key(prepared_demo):
@@ -188,49 +257,99 @@ def test_pretrained_backbone_is_the_image_classifier(prepared_demo):
     torch.testing.assert_close(per_frame[:, :, 3, 0, 0], image_feats, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("section, key, value, fragment", [
-    ("pretrain", "epochs", 0, "demo_setup.pretrain.epochs"),
-    ("pretrain", "lr", -1.0, "demo_setup.pretrain.lr"),
-    ("pretrain", "momentum", 0.9, "unknown keys ['momentum']"),
-    ("dataset", "size", 30, "demo_setup.dataset: size must be a multiple of 4"),
-    ("dataset", "frames", 1, "demo_setup.dataset: frames must be >= 2"),
-    ("dataset", "num_videos", 3, "demo_setup.dataset"),
+@pytest.mark.parametrize("key, value, fragment", [
+    ("spec.size", 30, "MovingShapesDataset.spec: size must be a multiple of 4"),
+    ("spec.frames", 1, "MovingShapesDataset.spec: frames must be >= 2"),
+    ("spec.num_videos", 3, "MovingShapesDataset.spec"),
+    ("split", "training", "MovingShapesDataset.split must be one of"),
+    ("ann_file", "mine.txt", "ann_file given, but the demo dataset writes and reads its own list"),
 ])
-def test_bad_demo_setup_values_are_config_errors(tmp_path, section, key, value, fragment):
+def test_bad_dataset_values_are_config_errors(tmp_path, key, value, fragment):
     cfg = load_small_config(tmp_path / "demo")
-    cfg.demo_setup[section][key] = value
-    with pytest.raises(ConfigError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
-        prepare_demo(cfg, log=False)
-    assert not (tmp_path / "demo").exists()  # checked before anything is written
+    dataset = cfg.train_dataloader.dataset
+    if key.startswith("spec."):
+        dataset.spec[key[5:]] = value
+    else:
+        dataset[key] = value
+    with pytest.raises(ConfigError, match=fragment):
+        build_dataset(cfg)
+    assert os.listdir(tmp_path) == []  # checked before anything is written
+
+
+@pytest.mark.parametrize("key, value", [("epochs", 0), ("batch_size", 1.5), ("lr", -1.0), ("seed", -1)])
+def test_bad_recipe_values_are_config_errors(tmp_path, key, value):
+    recipe = {**dict(epochs=1, batch_size=16, lr=1e-3, seed=0), key: value}
+    with pytest.raises(ConfigError, match=f"PretrainImageModelHook.{key} must be"):
+        PretrainImageModelHook(data_root=str(tmp_path), out=str(tmp_path / PTH), **recipe)
+
+
+def test_pretraining_without_the_demo_dataset_names_the_missing_file(tmp_path):
+    cfg = load_small_config(tmp_path / "demo")
+    with pytest.raises(ConfigError, match="dataset_info.json not found"):
+        ensure_pretrained(tmp_path / "demo", tmp_path / "demo" / PTH, small_recipe(cfg), cfg.model, log=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_progress_line_times_and_eta():
+    """A line after first_s, then every interval_s, and at the end; ETA = elapsed * left / done."""
+    import io
+
+    now = [100.0]
+    out = io.StringIO()
+    bar = ProgressLine("step", 10, "items", interval_s=5.0, first_s=2.0, stream=out, clock=lambda: now[0])
+    for t in (1.0, 2.5, 4.0, 8.0, 9.0, 10.0, 10.5, 11.0, 11.5, 12.0):  # item i done at 100 + t
+        now[0] = 100.0 + t
+        bar.update()
+    lines = out.getvalue().splitlines()
+    # due from 2 s on (item 2 at 2.5 s), then 5 s after that line (item 4 at 8 s), then the end
+    assert lines == [f"step: 2/10 items (20%), {format_seconds(2.5)} elapsed, ETA {format_seconds(2.5 * 8 / 2)}",
+                     f"step: 4/10 items (40%), {format_seconds(8.0)} elapsed, ETA {format_seconds(8.0 * 6 / 4)}",
+                     f"step: 10/10 items (100%), {format_seconds(12.0)} elapsed, done"]
+    assert format_seconds(42) == "42 s" and format_seconds(185) == "3 min 05 s" and format_seconds(3720) == "1 h 02 min"
+
+
+def test_generation_and_pretraining_print_progress_with_eta(tmp_path, capsys, monkeypatch):
+    """With the line interval at 0 every item reports: the counts run up to the totals, each
+    line before the last has an ETA."""
+    import re
+
+    monkeypatch.setattr(ProgressLine, "FIRST_S", 0.0)
+    monkeypatch.setattr(ProgressLine, "INTERVAL_S", 0.0)
+    root = tmp_path / "demo"
+    cfg = load_small_config(root)
+    build_dataset(cfg)
+    ensure_pretrained(root, root / PTH, small_recipe(cfg), cfg.model, log=True)
+    text = capsys.readouterr().out
+    spec, recipe = cfg.train_dataloader.dataset.spec, small_recipe(cfg)
+    steps = recipe["epochs"] * (spec.num_images // recipe["batch_size"])
+    for what, unit, total in (("demo dataset", "videos", spec.num_train + spec.num_val + spec.num_test),
+                              ("demo dataset", "images", spec.num_images + spec.num_images // 5),
+                              ("image pre-training", "iterations", steps)):
+        counts = [int(m) for m in re.findall(rf"^{what}: (\d+)/{total} {unit} \(\d+%\), .* elapsed, ETA ",
+                                             text, flags=re.M)]
+        assert counts == list(range(1, total)), (what, unit, text[-2000:])
+        assert re.search(rf"^{what}: {total}/{total} {unit} \(100%\), .* elapsed, done$", text, flags=re.M)
 
 
 def test_cli_pretraining_is_recognised_by_the_config(tmp_path):
-    """tools/misc/pretrain_demo_backbone.py with the config's settings makes what demo_setup would
-    make, so the demo then uses those weights as they are."""
-    import importlib.util
+    """projects/tiny_demo/tools/pretrain_demo_backbone.py with the config's settings makes what the
+    hook would make, so the demo then uses those weights as they are."""
+    from projects.tiny_demo.tools import pretrain_demo_backbone as cli
 
     root = tmp_path / "demo"
     cfg = load_small_config(root)
-    prepare_demo(cfg, with_pretrain=False, log=False)
-    spec = importlib.util.spec_from_file_location(
-        "pretrain_demo_backbone", Path(__file__).resolve().parents[2] / "tools" / "misc" / "pretrain_demo_backbone.py")
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    build_dataset(cfg)
     assert cli.main(["--data-root", str(root), "--epochs", "1", "--batch-size", "16"]) == 0
     before = mtimes(root)
-    assert prepare_demo(cfg, log=False) == []
+    assert prepare(cfg) == ""
     assert mtimes(root) == before
     assert cli.main(["--data-root", str(root)]) == 0  # exists: nothing to do without --force
     assert mtimes(root) == before
 
 
 def test_make_demo_dataset_cli(tmp_path, capsys):
-    import importlib.util
+    from projects.tiny_demo.tools import make_demo_dataset as cli
 
-    spec = importlib.util.spec_from_file_location(
-        "make_demo_dataset", Path(__file__).resolve().parents[2] / "tools" / "data" / "make_demo_dataset.py")
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
     out = tmp_path / "d"
     args = ["--out", str(out), "--num-train", "4", "--num-val", "4", "--num-test", "4", "--num-images", "8"]
     assert cli.main(args) == 0
@@ -246,14 +365,11 @@ def test_make_demo_dataset_cli(tmp_path, capsys):
 def test_dataset_bytes_are_reproducible_across_processes(tmp_path):
     """Two processes write byte-identical videos (same content hash): x264 runs single-threaded
     without mbtree, whose output differed from process to process."""
-    import subprocess
-    import sys
-
-    script = Path(__file__).resolve().parents[2] / "tools" / "data" / "make_demo_dataset.py"
     digests = []
     for name in ("a", "b"):
-        proc = subprocess.run([sys.executable, str(script), "--out", str(tmp_path / name), "--num-train", "40",
-                               "--num-val", "0", "--num-test", "0", "--num-images", "4"],
+        proc = subprocess.run([sys.executable, "-m", "projects.tiny_demo.tools.make_demo_dataset", "--out",
+                               str(tmp_path / name), "--num-train", "40", "--num-val", "0", "--num-test", "0",
+                               "--num-images", "4", "--quiet"], cwd=str(REPO_ROOT),
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         digests.append(json.loads((tmp_path / name / "dataset_info.json").read_text())["content_sha256"])

@@ -1,0 +1,1 @@
+"""Command lines of the demo: ``python -m projects.tiny_demo.tools.<name> --help``."""
