@@ -25,6 +25,7 @@ both are one line naming the file. Nothing turns these checks off.
 This module imports no other ``mmaction`` module (it sits at the bottom of the import graph).
 """
 
+import contextlib
 import hashlib
 import io
 import os
@@ -35,7 +36,7 @@ import sys
 import warnings
 import zipfile
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -243,9 +244,28 @@ def _unknown_names(names: List[str]) -> List[str]:
     return [n for n in names if n not in allowed and n != "collections.OrderedDict" and not n.startswith("torch.")]
 
 
+@contextlib.contextmanager
+def _allowing_globals(extra: List[Any]) -> Iterator[None]:
+    """Allows ``extra`` for ``torch.load(weights_only=True)`` inside the block.
+
+    Unlike ``torch.serialization.safe_globals``, whose exit removes every global it was given (also
+    the ones the process had registered before, e.g. by :func:`checkpoint_safe_globals`' users),
+    this removes only what it added.
+    """
+    present = torch.serialization.get_safe_globals()
+    added = [g for g in extra if g not in present]
+    torch.serialization.add_safe_globals(added)
+    try:
+        yield
+    finally:
+        remaining = [g for g in torch.serialization.get_safe_globals() if g not in added]
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(remaining)
+
+
 def _torch_load_zip(path: str, logger: Optional[MMLogger]) -> Any:
     allow = checkpoint_safe_globals()
-    with torch.serialization.safe_globals(allow):
+    with _allowing_globals(allow):
         try:
             unknown = sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path))
         except Exception as err:  # noqa: BLE001 - a damaged zip
@@ -253,7 +273,7 @@ def _torch_load_zip(path: str, logger: Optional[MMLogger]) -> Any:
     refused: List[str] = []
     stand_ins = [(_inert_type(name, refused), name) for name in unknown]
     try:
-        with torch.serialization.safe_globals(allow + stand_ins):
+        with _allowing_globals(allow + stand_ins):
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - torch.load rewraps what the stand-ins raise
         if refused or isinstance(err, _RefusedGlobal):
@@ -272,7 +292,7 @@ def _torch_load_zip(path: str, logger: Optional[MMLogger]) -> Any:
 
 def _torch_load_legacy(path: str) -> Any:
     try:
-        with torch.serialization.safe_globals(checkpoint_safe_globals()), warnings.catch_warnings():
+        with _allowing_globals(checkpoint_safe_globals()), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")  # a raw pickle: refused below
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

@@ -184,3 +184,22 @@ def test_torchscript_archive_without_its_code_or_with_a_foreign_global_is_refuse
         sl.read_checkpoint_file(str(foreign))
     assert str(foreign) in str(err.value) and f"the global {os.system.__module__}.system" in str(err.value)
     assert not payload.ran() and not (tmp_path / "ran").exists()
+
+
+def test_reading_keeps_the_process_allow_list(tmp_path):
+    """torch's ``safe_globals`` context removes on exit every global it was given, also ones the
+    process had registered before; a read must leave the process's allow-list as it found it."""
+    from mmengine.logging import HistoryBuffer
+
+    from mmaction.engine.runner import register_checkpoint_safe_globals
+    from mmaction.utils.safe_load import read_checkpoint_file
+
+    register_checkpoint_safe_globals()
+    before = set(torch.serialization.get_safe_globals())
+    assert HistoryBuffer in before
+    path = tmp_path / "ckpt.pth"
+    torch.save({"state_dict": {"w": torch.ones(2)}, "message_hub": HistoryBuffer()}, path)
+    read_checkpoint_file(str(path))
+    assert set(torch.serialization.get_safe_globals()) == before
+    # and a plain weights_only load in the same process still rebuilds mmengine's types
+    assert isinstance(torch.load(path, weights_only=True)["message_hub"], HistoryBuffer)
