@@ -40,14 +40,13 @@ def generated(folder) -> list:
 
 
 def test_dataset_config_inheriting_the_demo_generates_nothing(tmp_path, monkeypatch):
-    from mmaction.apis.train_utils import finalize_config, load_config
+    from mmaction.apis.config_loader import load_config
     from mmaction.registry import DATASETS
 
     monkeypatch.chdir(tmp_path)  # the demo's data_root (data/demo) is relative to the working folder
     monkeypatch.delenv("AIM_DEMO_DATA", raising=False)
-    cfg, _ = load_config(write_child_config(tmp_path, delete=True))
-    finalize_config(cfg, "none")
-    assert [h["type"] for h in cfg.custom_hooks] == ["RNGStateHook"]
+    cfg, _ = load_config(write_child_config(tmp_path, delete=True), launcher="none")
+    assert [h["type"] for h in cfg.custom_hooks] == ["RNGStateHook", "ScheduleResumeHook"]
     for loader in LOADERS:
         dataset = DATASETS.build(dict(cfg[loader].dataset))
         assert type(dataset).__name__ == "VideoDataset" and len(dataset) == 4
@@ -58,13 +57,12 @@ def test_dataset_config_inheriting_the_demo_generates_nothing(tmp_path, monkeypa
 def test_changing_the_type_without_delete_is_refused_before_anything_is_written(tmp_path, monkeypatch):
     """mmengine merges the child's dataset dict into the demo's: the demo's ``split`` and ``spec``
     stay, and VideoDataset takes neither; the config check names them."""
-    from mmaction.apis.train_utils import finalize_config, load_config
+    from mmaction.apis.config_loader import load_config
     from mmaction.engine.runner.config_check import ConfigError
 
     monkeypatch.chdir(tmp_path)
-    cfg, _ = load_config(write_child_config(tmp_path, delete=False))
     with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.(spec|split)"):
-        finalize_config(cfg, "none")
+        load_config(write_child_config(tmp_path, delete=False), launcher="none")
     assert generated(tmp_path) == [] and not (tmp_path / "data").exists()
 
 
