@@ -100,3 +100,36 @@ def test_one_runner_per_options_shared_by_every_block():
 def test_torch_compile_of_wrong_type_is_refused():
     with pytest.raises(TypeError, match="torch_compile"):
         MODELS.build(dict(TINY, torch_compile="yes"))
+
+
+# Dynamo alone (backend='eager': traced graphs run by eager PyTorch, no inductor) is quick enough to
+# check every backbone that takes ``torch_compile``: no graph break, graphs independent of depth.
+BACKBONES = {
+    "ViT_CLIP": dict(type="ViT_CLIP", input_resolution=32, patch_size=8, width=32, layers=3, heads=2, num_frames=2),
+    "TimeSformer": dict(type="TimeSformer", input_resolution=32, patch_size=8, width=32, layers=3, heads=2,
+                        num_frames=2, tuning="full"),
+    "ViT_ImageNet": dict(type="ViT_ImageNet", img_size=32, patch_size=8, embed_dim=32, depth=3, num_heads=2,
+                         num_frames=2),
+    "AIMTimmViT": dict(type="AIMTimmViT", model_name="vit_small_patch16_224", num_frames=2, img_size=32,
+                       timm_kwargs=dict(embed_dim=32, depth=3, num_heads=2, patch_size=8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKBONES))
+def test_every_backbone_traces_its_blocks_without_breaks_or_per_block_graphs(name):
+    cfg = dict(BACKBONES[name], drop_path_rate=0.2)
+    torch.manual_seed(0)
+    eager = MODELS.build(cfg).train()
+    traced = MODELS.build(dict(cfg, torch_compile=dict(backend="eager"))).train()
+    traced.load_state_dict(eager.state_dict())
+    torch._dynamo.reset()
+    counters.clear()
+    x = torch.randn(1, 3, 2, 32, 32)
+    got, got_grads = step(traced, x, seed=3)
+    breaks, graphs = compile_counts()
+    want, want_grads = step(eager, x, seed=3)
+    assert breaks == 0, dict(counters["graph_break"])
+    assert 1 <= graphs <= 2  # 3 blocks with 3 different drop-path rates
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    for key, grad in want_grads.items():
+        torch.testing.assert_close(got_grads[key], grad, atol=1e-5, rtol=1e-4, msg=key)

@@ -1,7 +1,7 @@
 """AIM's adaptation of one image transformer block: temporal, spatial and joint adapters around the
 block's own (frozen) norms, attention, MLP and LayerScale."""
 
-from typing import Callable, Dict, Mapping, Optional
+from typing import Callable, Dict, Mapping, Optional, Union
 
 import torch
 from timm.models.vision_transformer import Block
@@ -205,6 +205,26 @@ def run_block(block: nn.Module, x: torch.Tensor, num_frames: int) -> torch.Tenso
 
 #: compiled :func:`run_block` per ``torch.compile`` options (``repr`` of their sorted items)
 _COMPILED_RUNNERS: Dict[str, Callable[[nn.Module, torch.Tensor, int], torch.Tensor]] = {}
+
+
+def compile_options_of(torch_compile: Union[bool, Mapping]) -> Optional[dict]:
+    """A backbone's ``torch_compile`` argument as :func:`forward_blocks`' ``compile_options``.
+
+    Args:
+        torch_compile: ``False`` (eager), ``True`` (``torch.compile`` defaults) or a dict of
+            :func:`torch.compile` keyword arguments, e.g. ``dict(mode='max-autotune')``.
+
+    Returns:
+        None for eager mode, else the keyword arguments.
+
+    Raises:
+        TypeError: ``torch_compile`` is neither a bool nor a dict (the message shows the value).
+    """
+    if isinstance(torch_compile, bool):
+        return {} if torch_compile else None
+    if isinstance(torch_compile, Mapping):
+        return dict(torch_compile)
+    raise TypeError(f"torch_compile must be a bool or a dict of torch.compile arguments, got {torch_compile!r}")
 
 
 def compiled_block_runner(options: Mapping) -> Callable[[nn.Module, torch.Tensor, int], torch.Tensor]:

@@ -11,7 +11,7 @@ from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, apply_tuning, check_tuning, interpolate_temporal_embedding, mark_tunable
 from .adapter import Adapter
-from .aim_block import CLIP_PART_NAMES, AIMBlock, forward_blocks
+from .aim_block import CLIP_PART_NAMES, AIMBlock, compile_options_of, forward_blocks
 from .clip_attention import CLIPAttention
 from .clip_mlp import CLIPMLP
 
@@ -131,8 +131,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         if input_resolution % patch_size != 0:
             raise ValueError(f"input_resolution {input_resolution} is not a multiple of patch_size {patch_size}")
         check_tuning(tuning)
-        if not isinstance(torch_compile, (bool, dict)):
-            raise TypeError(f"torch_compile must be a bool or a dict of torch.compile arguments, got {torch_compile!r}")
+        compile_options = compile_options_of(torch_compile)
         self.input_resolution = input_resolution
         self.num_frames = num_frames
         self.patch_size = patch_size
@@ -159,7 +158,6 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
             )
             for rate in rates
         ]
-        compile_options = (dict(torch_compile) if isinstance(torch_compile, dict) else {}) if torch_compile else None
         self.transformer = AIMTransformer(blocks, with_cp=with_cp, compile_options=compile_options)
         self.ln_post = mark_tunable(LayerNorm(width))
         mark_tunable(self, ["temporal_embedding"])
