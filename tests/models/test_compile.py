@@ -133,3 +133,27 @@ def test_every_backbone_traces_its_blocks_without_breaks_or_per_block_graphs(nam
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
     for key, grad in want_grads.items():
         torch.testing.assert_close(got_grads[key], grad, atol=1e-5, rtol=1e-4, msg=key)
+
+
+def test_flop_counting_runs_compiled_blocks_eagerly():
+    """get_flops' counter sees the eager operators of a compiled model (and compiles nothing)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "analysis" / "get_flops.py"
+    spec = importlib.util.spec_from_file_location("get_flops_for_compile_test", path)
+    get_flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(get_flops)
+
+    cfg = dict(BACKBONES["ViT_CLIP"])
+    torch.manual_seed(0)
+    eager = MODELS.build(cfg).eval()
+    compiled = MODELS.build(dict(cfg, torch_compile=True)).eval()
+    x = torch.randn(1, 3, 2, 32, 32)
+    torch._dynamo.reset()
+    counters.clear()
+    with torch.no_grad():
+        want = get_flops.count_macs(lambda: eager(x))
+        got = get_flops.count_macs(lambda: compiled(x))
+    assert got == want > 0
+    assert compile_counts() == (0, 0)

@@ -162,8 +162,8 @@ def count_params(model: nn.Module) -> Tuple[int, int]:
 
 
 def count_macs(fn: Callable[[], object]) -> int:
-    """Multiply-adds done by ``fn()`` (attention included)."""
-    with flop_counter() as counter:
+    """Multiply-adds done by ``fn()`` (attention included), ``torch.compile``'d code run eagerly."""
+    with torch.compiler.set_stance("force_eager"), flop_counter() as counter:
         fn()
     return counter.get_total_flops() // 2
 
