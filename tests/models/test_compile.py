@@ -157,3 +157,24 @@ def test_flop_counting_runs_compiled_blocks_eagerly():
         got = get_flops.count_macs(lambda: compiled(x))
     assert got == want > 0
     assert compile_counts() == (0, 0)
+
+
+def test_compiled_blocks_under_gradient_checkpointing_equal_eager():
+    cfg = dict(BACKBONES["ViT_CLIP"], drop_path_rate=0.2, with_cp=True)
+    torch.manual_seed(0)
+    eager = MODELS.build(cfg).train()
+    for name, p in eager.named_parameters():
+        if "D_fc2" in name:
+            torch.nn.init.normal_(p, std=0.05)
+    traced = MODELS.build(dict(cfg, torch_compile=dict(backend="eager"))).train()
+    traced.load_state_dict(eager.state_dict())
+    torch._dynamo.reset()
+    counters.clear()
+    x = torch.randn(1, 3, 2, 32, 32)
+    got, got_grads = step(traced, x, seed=4)
+    want, want_grads = step(eager, x, seed=4)
+    assert compile_counts()[0] == 0, dict(counters["graph_break"])
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert any("T_Adapter" in n for n in want_grads)
+    for key, grad in want_grads.items():
+        torch.testing.assert_close(got_grads[key], grad, atol=1e-5, rtol=1e-4, msg=key)
