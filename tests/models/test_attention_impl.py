@@ -66,3 +66,84 @@ def test_math_softmax_runs_in_float32_under_autocast():
 def test_unknown_impl_is_refused():
     with pytest.raises(ValueError, match="attn_impl"):
         CLIPAttention(32, 2, attn_impl="flash")
+
+
+# ----------------------------------------------------------------------------- 'auto': which path runs
+def spy_paths(monkeypatch):
+    """Records 'math' / 'sdpa' with the sequence length at every attention call."""
+    from mmaction.models.backbones import clip_attention
+
+    calls = []
+    math_fn, sdpa_fn = clip_attention.math_attention, clip_attention.F.scaled_dot_product_attention
+
+    def math_spy(q, k, v):
+        calls.append(("math", q.shape[-2]))
+        return math_fn(q, k, v)
+
+    def sdpa_spy(q, k, v, *args, **kwargs):
+        calls.append(("sdpa", q.shape[-2]))
+        return sdpa_fn(q, k, v, *args, **kwargs)
+
+    monkeypatch.setattr(clip_attention, "math_attention", math_spy)
+    monkeypatch.setattr(clip_attention.F, "scaled_dot_product_attention", sdpa_spy)
+    return calls
+
+
+def test_auto_rule_per_device_and_length(monkeypatch):
+    from mmaction.models.backbones.clip_attention import AUTO_CPU_MATH_MAX_TOKENS, resolve_attn_impl
+
+    limit = AUTO_CPU_MATH_MAX_TOKENS
+    short, long = torch.empty(1, 2, limit, 4), torch.empty(1, 2, limit + 1, 4)
+    assert resolve_attn_impl("auto", short) == "math"
+    assert resolve_attn_impl("auto", long) == "sdpa"
+    for impl in ("sdpa", "math"):  # explicit choices are kept whatever the length
+        assert resolve_attn_impl(impl, short) == resolve_attn_impl(impl, long) == impl
+    # any other device (a meta tensor stands in for a GPU here): SDPA unless determinism is asked for
+    gpu_like = torch.empty(1, 2, 8, 4, device="meta")
+    assert resolve_attn_impl("auto", gpu_like) == "sdpa"
+    monkeypatch.setattr(torch, "are_deterministic_algorithms_enabled", lambda: True)
+    assert resolve_attn_impl("auto", gpu_like) == "math"
+    assert resolve_attn_impl("auto", long) == "sdpa"  # the CPU rule does not depend on it
+
+
+def test_auto_runs_math_for_the_temporal_pass_and_sdpa_for_the_spatial_pass_on_cpu(monkeypatch):
+    from mmaction.models.backbones.clip_attention import AUTO_CPU_MATH_MAX_TOKENS
+
+    # 48 px / 8 px patches: 37 tokens per frame (spatial pass), 4 frames (temporal pass)
+    cfg = dict(type="ViT_CLIP", input_resolution=48, patch_size=8, width=32, layers=2, heads=2, num_frames=4,
+               attn_impl="auto")
+    assert 4 <= AUTO_CPU_MATH_MAX_TOKENS < 37
+    torch.manual_seed(0)
+    auto = MODELS.build(cfg).eval()
+    sdpa = MODELS.build(dict(cfg, attn_impl="sdpa")).eval()
+    sdpa.load_state_dict(auto.state_dict())
+    x = torch.randn(1, 3, 4, 48, 48)
+    with torch.no_grad():
+        want = sdpa(x)
+        calls = spy_paths(monkeypatch)
+        got = auto(x)
+    assert calls == [("math", 4), ("sdpa", 37)] * 2  # per block: temporal, then spatial
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_math_attention_paths_switches_every_attention_and_restores_it():
+    from timm.models.vision_transformer import Attention
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mmaction.models.backbones.clip_attention import math_attention_paths
+
+    n, s, d, heads = 2, 40, 32, 4
+    model = torch.nn.Sequential(CLIPAttention(d, heads, attn_impl="sdpa"), Attention(d, heads))
+    model[1].fused_attn = True
+    x = torch.randn(n, s, d)
+    with FlopCounterMode(display=False) as fused:
+        model[0](x)
+    with math_attention_paths(model), FlopCounterMode(display=False) as counted:
+        assert model[0].attn_impl == "math" and model[1].fused_attn is False
+        model[0](x)
+    assert model[0].attn_impl == "sdpa" and model[1].fused_attn is True
+    # multiply-adds, written out: q/k/v and output projections, then q k^T and (softmax) v
+    projections = n * s * d * 3 * d + n * s * d * d
+    attention = 2 * n * s * s * d
+    assert fused.get_total_flops() // 2 == projections  # the fused kernel is invisible to the counter
+    assert counted.get_total_flops() // 2 == projections + attention

@@ -2,8 +2,11 @@
 
 FLOPs follow the AIM README: one multiply-add counts as one FLOP, attention matrix products
 included. They are counted with :class:`torch.utils.flop_counter.FlopCounterMode` (2 FLOPs per
-multiply-add, so the total is halved) under ``sdpa_kernel(SDPBackend.MATH)``: the fused CPU
-attention kernels are invisible to the counter, the math path is not.
+multiply-add, so the total is halved), every attention on its explicit math path
+(:func:`~mmaction.models.backbones.clip_attention.math_attention_paths`: ``attn_impl='math'``,
+timm's ``fused_attn=False``) whatever the config's kernel choice: the fused CPU attention kernels
+are invisible to the counter, the math path is not. Attention written directly on
+``scaled_dot_product_attention`` (Swin's windows) is counted through SDPA's math backend.
 
 Counting is instant even for ViT-L/14 x 32 frames: the model is built on the ``meta`` device,
 given uninitialised storage, and run on a fake input (no arithmetic happens). Views come from
@@ -140,7 +143,7 @@ def test_views(cfg: Config) -> Dict[str, object]:
 # --------------------------------------------------------------------------- counting
 @contextlib.contextmanager
 def flop_counter() -> Iterator["torch.utils.flop_counter.FlopCounterMode"]:
-    """FlopCounterMode that also sees attention (math SDPA kernel). Reports 2 FLOPs per MAC."""
+    """FlopCounterMode that also sees attention called on SDPA (its math backend). Reports 2 FLOPs per MAC."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -167,8 +170,8 @@ def count_params(model: nn.Module) -> Tuple[int, int]:
 
 
 def count_macs(fn: Callable[[], object]) -> int:
-    """Multiply-adds done by ``fn()`` (attention included)."""
-    with flop_counter() as counter:
+    """Multiply-adds done by ``fn()`` (attention included), ``torch.compile``'d code run eagerly."""
+    with torch.compiler.set_stance("force_eager"), flop_counter() as counter:
         fn()
     return counter.get_total_flops() // 2
 
@@ -183,9 +186,11 @@ def forward_macs(model: nn.Module, input_shape: Sequence[int], fake: bool = True
             fake run fails.
     """
 
+    from mmaction.models.backbones.clip_attention import math_attention_paths
+
     def run(x: torch.Tensor) -> Callable[[], object]:
         def call() -> object:
-            with torch.no_grad():
+            with torch.no_grad(), math_attention_paths(model):
                 return model(x, mode="tensor")
 
         return call

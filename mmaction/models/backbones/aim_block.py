@@ -1,7 +1,7 @@
 """AIM's adaptation of one image transformer block: temporal, spatial and joint adapters around the
 block's own (frozen) norms, attention, MLP and LayerScale."""
 
-from typing import Dict, Mapping, Optional
+from typing import Callable, Dict, Mapping, Optional, Union
 
 import torch
 from timm.models.vision_transformer import Block
@@ -35,13 +35,17 @@ def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> 
         return None
     keep = 1.0 - rate
     if mode == "token":
-        mask = x.new_empty((1, x.shape[1], 1)).bernoulli_(keep)
+        shape = (1, x.shape[1], 1)
     elif mode == "frame":
-        mask = x.new_empty((x.shape[0], 1, 1)).bernoulli_(keep)
+        shape = (x.shape[0], 1, 1)
     else:
-        b = x.shape[0] // num_frames
-        mask = x.new_empty(b, 1, 1, 1).bernoulli_(keep).expand(b, num_frames, 1, 1).reshape(-1, 1, 1)
-    return mask.div_(keep)
+        shape = (x.shape[0] // num_frames, 1, 1, 1)
+    # uniform < keep rather than bernoulli_(keep): the same distribution, and under torch.compile
+    # the rate stays a symbolic input (bernoulli_ would specialise the graph on each block's rate)
+    mask = torch.rand(shape, dtype=x.dtype, device=x.device).lt_(keep).div_(keep)
+    if mode == "sample":
+        mask = mask.expand(shape[0], num_frames, 1, 1).reshape(-1, 1, 1)
+    return mask
 
 
 class AIMBlock(nn.Module):
@@ -194,17 +198,75 @@ class AIMBlock(nn.Module):
         return self.residual_add(x, h, num_frames)
 
 
-def forward_blocks(blocks: nn.ModuleList, x: torch.Tensor, num_frames: int, with_cp: bool = False) -> torch.Tensor:
+def run_block(block: nn.Module, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """``block(x, num_frames)``: the one function :func:`compiled_block_runner` compiles for every block."""
+    return block(x, num_frames)
+
+
+#: compiled :func:`run_block` per ``torch.compile`` options (``repr`` of their sorted items)
+_COMPILED_RUNNERS: Dict[str, Callable[[nn.Module, torch.Tensor, int], torch.Tensor]] = {}
+
+
+def compile_options_of(torch_compile: Union[bool, Mapping]) -> Optional[dict]:
+    """A backbone's ``torch_compile`` argument as :func:`forward_blocks`' ``compile_options``.
+
+    Args:
+        torch_compile: ``False`` (eager), ``True`` (``torch.compile`` defaults) or a dict of
+            :func:`torch.compile` keyword arguments, e.g. ``dict(mode='max-autotune')``.
+
+    Returns:
+        None for eager mode, else the keyword arguments.
+
+    Raises:
+        TypeError: ``torch_compile`` is neither a bool nor a dict (the message shows the value).
+    """
+    if isinstance(torch_compile, bool):
+        return {} if torch_compile else None
+    if isinstance(torch_compile, Mapping):
+        return dict(torch_compile)
+    raise TypeError(f"torch_compile must be a bool or a dict of torch.compile arguments, got {torch_compile!r}")
+
+
+def compiled_block_runner(options: Mapping) -> Callable[[nn.Module, torch.Tensor, int], torch.Tensor]:
+    """``torch.compile(run_block, **options)``, made once per options and shared by every block.
+
+    The block is an argument of the compiled function, not its owner: Dynamo traces the block's
+    code once and guards on what the blocks share (types, shapes, dtypes, ``requires_grad``,
+    training mode), not on each block's identity or parameters, so a 12-block model compiles
+    one graph (two when the first block has no drop-path) instead of recompiling per block until
+    Dynamo's recompile limit (8) sends the remaining blocks back to eager mode.
+
+    Args:
+        options: keyword arguments of :func:`torch.compile` (``{}``: its defaults).
+    """
+    key = repr(sorted(options.items()))
+    runner = _COMPILED_RUNNERS.get(key)
+    if runner is None:
+        runner = _COMPILED_RUNNERS[key] = torch.compile(run_block, **options)
+    return runner
+
+
+def forward_blocks(blocks: nn.ModuleList, x: torch.Tensor, num_frames: int, with_cp: bool = False,
+                   compile_options: Optional[Mapping] = None) -> torch.Tensor:
     """Runs ``x`` through adapted blocks, each under gradient checkpointing when ``with_cp`` and grad is on.
+
+    Args:
+        blocks: modules called as ``block(x, num_frames)``.
+        x: the tokens.
+        num_frames: T.
+        with_cp: gradient checkpointing per block.
+        compile_options: run every block through the one compiled :func:`run_block` of
+            :func:`compiled_block_runner` (``torch.compile`` keyword arguments); None: eager.
 
     Shapes:
         x: (B*T, L, D) -> (B*T, L, D).
     """
+    runner = run_block if compile_options is None else compiled_block_runner(compile_options)
     for block in blocks:
         if with_cp and torch.is_grad_enabled():
-            x = checkpoint(block, x, num_frames, use_reentrant=False)
+            x = checkpoint(runner, block, x, num_frames, use_reentrant=False)
         else:
-            x = block(x, num_frames)
+            x = runner(block, x, num_frames)
     return x
 
 

@@ -1,6 +1,6 @@
 """AIMTimmViT: AIM's adaptation applied to any timm ``VisionTransformer`` (ViT, DeiT, DINOv2, SigLIP, CLIP)."""
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import timm
 import torch
@@ -12,7 +12,7 @@ from torch import nn
 from mmaction.registry import MODELS
 
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
-from .aim_block import forward_blocks, timm_aim_block
+from .aim_block import compile_options_of, forward_blocks, timm_aim_block
 from .hf_vit_layout import convert_hf_vit, is_hf_vit
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
 
@@ -56,6 +56,9 @@ class AIMTimmViT(BaseModule):
         drop_path_mode: ``'token'``, ``'frame'`` or ``'sample'`` (see ``AIMBlock``).
         tuning: ``'adapter'`` | ``'full'`` | ``'linear_probe'``.
         with_cp: gradient checkpointing per block during training.
+        torch_compile: run every block through one shared ``torch.compile``'d block function
+            (``True`` or a dict of :func:`torch.compile`'s keyword arguments); see
+            :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`.
         use_temporal: add the temporal adaptation (ablation switch).
         use_spatial: add the spatial adapter.
         use_joint: add the joint (MLP) adapter.
@@ -83,10 +86,12 @@ class AIMTimmViT(BaseModule):
         use_temporal: bool = True,
         use_spatial: bool = True,
         use_joint: bool = True,
+        torch_compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         check_tuning(tuning)
+        self.compile_options = compile_options_of(torch_compile)
         kwargs = dict(timm_kwargs or {})
         if img_size is not None:
             kwargs["img_size"] = img_size
@@ -160,6 +165,6 @@ class AIMTimmViT(BaseModule):
         x = vit.patch_drop(x)
         x = add_temporal_embedding(x, self.temporal_embedding, t)
         x = vit.norm_pre(x)
-        x = forward_blocks(vit.blocks, x, t, self.with_cp and self.training)
+        x = forward_blocks(vit.blocks, x, t, self.with_cp and self.training, self.compile_options)
         x = vit.forward_head(vit.norm(x), pre_logits=True)  # (B*T, D)
         return x.view(b, t, -1).transpose(1, 2)[:, :, :, None, None]

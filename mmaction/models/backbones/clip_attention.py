@@ -1,6 +1,9 @@
-"""CLIP's multi-head self-attention on fused scaled-dot-product attention."""
+"""CLIP's multi-head self-attention on fused scaled-dot-product attention or an explicit math path,
+and the rule that picks between them (``attn_impl='auto'``)."""
 
+import contextlib
 import math
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +13,57 @@ from ..utils import FrozenCastLinear, autocast_frozen
 
 
 ATTN_IMPLS = ("sdpa", "math", "auto")
+
+#: ``attn_impl='auto'`` on CPU: sequences of at most this many tokens take the math path. AIM's
+#: temporal pass attends over the T frames of a clip (8-32 tokens); PyTorch's CPU SDPA kernels
+#: cost far more than their arithmetic there (27% of a bf16 ViT-B/16 8-frame train step for 4% of
+#: its FLOPs, issue 14), while the spatial pass (197+ tokens) stays on SDPA.
+AUTO_CPU_MATH_MAX_TOKENS = 32
+
+
+def resolve_attn_impl(attn_impl: str, q: torch.Tensor) -> str:
+    """The kernel (``'sdpa'`` or ``'math'``) that ``attn_impl`` selects for queries ``q``.
+
+    ``'sdpa'`` and ``'math'`` are taken as given. ``'auto'`` decides per device and sequence length:
+
+    - CPU, S <= :data:`AUTO_CPU_MATH_MAX_TOKENS`: ``'math'`` (AIM's temporal pass over T frames);
+    - CPU, longer sequences: ``'sdpa'`` (the spatial pass);
+    - CUDA and other devices, deterministic algorithms requested: ``'math'`` (the fused backward
+      kernels are not deterministic);
+    - CUDA and other devices otherwise: ``'sdpa'`` (flash / memory-efficient kernels).
+
+    Args:
+        attn_impl: one of :data:`ATTN_IMPLS`.
+        q: (N, H, S, d) queries.
+    """
+    if attn_impl != "auto":
+        return attn_impl
+    if q.device.type == "cpu":
+        return "math" if q.shape[-2] <= AUTO_CPU_MATH_MAX_TOKENS else "sdpa"
+    return "math" if torch.are_deterministic_algorithms_enabled() else "sdpa"
+
+
+@contextlib.contextmanager
+def math_attention_paths(model: nn.Module) -> Iterator[nn.Module]:
+    """Runs every attention of ``model`` on its explicit math path, restoring the settings afterwards.
+
+    :class:`CLIPAttention` gets ``attn_impl='math'`` and timm's attention ``fused_attn=False`` (timm's
+    own switch). For counting FLOPs (``tools/analysis/get_flops.py``): fused kernels are single
+    operators that :class:`torch.utils.flop_counter.FlopCounterMode` does not see on CPU.
+    """
+    saved = []
+    for module in model.modules():
+        if isinstance(module, CLIPAttention):
+            saved.append((module, "attn_impl", module.attn_impl))
+            module.attn_impl = "math"
+        elif isinstance(getattr(module, "fused_attn", None), bool):
+            saved.append((module, "fused_attn", module.fused_attn))
+            module.fused_attn = False
+    try:
+        yield model
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def math_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -34,9 +88,10 @@ class CLIPAttention(nn.Module):
         width: model width D.
         heads: number of heads; D must be divisible by it.
         attn_impl: ``'sdpa'`` (fused kernels), ``'math'`` (explicit ``softmax(q k^T / sqrt(d)) v``
-            with the softmax in float32 even under bf16/fp16 autocast) or ``'auto'`` (``'math'`` when
-            deterministic algorithms are requested on a GPU, whose fused backward kernels are not
-            deterministic; else ``'sdpa'``).
+            with the softmax in float32 even under bf16/fp16 autocast) or ``'auto'`` (per device and
+            sequence length, see :func:`resolve_attn_impl`: on CPU ``'math'`` for sequences of at
+            most :data:`AUTO_CPU_MATH_MAX_TOKENS` tokens such as AIM's temporal pass; on a GPU
+            ``'math'`` only when deterministic algorithms are requested; else ``'sdpa'``).
 
     Shapes:
         x: (N, S, D) -> (N, S, D): attention over the S tokens of each of the N sequences.
@@ -64,10 +119,7 @@ class CLIPAttention(nn.Module):
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """Attention of (N, H, S, d) queries, keys, values by ``attn_impl``."""
-        impl = self.attn_impl
-        if impl == "auto":
-            impl = "math" if q.is_cuda and torch.are_deterministic_algorithms_enabled() else "sdpa"
-        if impl == "math":
+        if resolve_attn_impl(self.attn_impl, q) == "math":
             return math_attention(q, k, v)
         return F.scaled_dot_product_attention(q, k, v)
 

@@ -2,7 +2,7 @@
 CLIP ViT), as in the original repository."""
 
 import re
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 from mmengine.logging import MMLogger
@@ -13,7 +13,7 @@ from torch import nn
 from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
-from .aim_block import drop_path_mask
+from .aim_block import compile_options_of, drop_path_mask
 from .clip_attention import CLIPAttention
 from .clip_checkpoint import load_clip_visual_state_dict
 from .clip_mlp import CLIPMLP
@@ -95,6 +95,9 @@ class TimeSformer(BaseModule):
             ``t_attn`` / ``t_norm`` absent from the file start as copies of ``attn`` / ``ln_1``.
         tuning: ``'full'`` (default) | ``'adapter'`` | ``'linear_probe'``.
         with_cp: gradient checkpointing per block during training.
+        torch_compile: run every block through one shared ``torch.compile``'d block function
+            (``True`` or a dict of :func:`torch.compile`'s keyword arguments); see
+            :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`.
         drop_path_mode: see :func:`~mmaction.models.backbones.aim_block.drop_path_mask`.
         pretrained_cache_dir: where OpenAI towers are looked for.
         attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` (see :class:`CLIPAttention`).
@@ -121,10 +124,12 @@ class TimeSformer(BaseModule):
         drop_path_mode: str = "token",
         pretrained_cache_dir: Optional[str] = None,
         attn_impl: str = "sdpa",
+        torch_compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         check_tuning(tuning)
+        compile_options = compile_options_of(torch_compile)
         if attn_type != "tadapter":
             raise ValueError(f"attn_type must be 'tadapter' (the original's configured value), got {attn_type!r}")
         if input_resolution % patch_size != 0:
@@ -146,7 +151,8 @@ class TimeSformer(BaseModule):
         self.temporal_embedding = nn.Parameter(torch.zeros(1, num_frames, width))
         rates = [drop_path_rate * i / (layers - 1) if layers > 1 else 0.0 for i in range(layers)]
         self.transformer = AIMTransformer(
-            [DividedSpaceTimeBlock(width, heads, rate, drop_path_mode, attn_impl) for rate in rates], with_cp=with_cp)
+            [DividedSpaceTimeBlock(width, heads, rate, drop_path_mode, attn_impl) for rate in rates], with_cp=with_cp,
+            compile_options=compile_options)
         self.ln_post = mark_tunable(LayerNorm(width))
         mark_tunable(self, ["temporal_embedding"])
         for module in self.transformer.modules():  # the original's init of the new layers

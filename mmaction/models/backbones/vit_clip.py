@@ -11,7 +11,7 @@ from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, apply_tuning, check_tuning, interpolate_temporal_embedding, mark_tunable
 from .adapter import Adapter
-from .aim_block import CLIP_PART_NAMES, AIMBlock, forward_blocks
+from .aim_block import CLIP_PART_NAMES, AIMBlock, compile_options_of, forward_blocks
 from .clip_attention import CLIPAttention
 from .clip_mlp import CLIPMLP
 
@@ -39,17 +39,25 @@ def clip_aim_block(width: int, heads: int, attn_impl: str = "sdpa", **adaptation
 class AIMTransformer(nn.Module):
     """A stack of blocks ``block(x, num_frames)``, named ``transformer.resblocks.{i}`` as in CLIP checkpoints.
 
+    Args:
+        blocks: the blocks.
+        with_cp: gradient checkpointing per block during training.
+        compile_options: run the blocks through one shared ``torch.compile``'d function with these
+            keyword arguments (see :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`);
+            None: eager.
+
     Shapes:
         x: (B*T, L, D) -> (B*T, L, D).
     """
 
-    def __init__(self, blocks: List[nn.Module], with_cp: bool = False) -> None:
+    def __init__(self, blocks: List[nn.Module], with_cp: bool = False, compile_options: Optional[dict] = None) -> None:
         super().__init__()
         self.resblocks = nn.ModuleList(blocks)
         self.with_cp = with_cp
+        self.compile_options = compile_options
 
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        return forward_blocks(self.resblocks, x, num_frames, self.with_cp and self.training)
+        return forward_blocks(self.resblocks, x, num_frames, self.with_cp and self.training, self.compile_options)
 
 
 @MODELS.register_module()
@@ -80,8 +88,10 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         adapter_ratio: adapter bottleneck ratio.
         with_cp: gradient checkpointing per block during training (saves activation memory).
         tuning: ``'adapter'`` | ``'full'`` | ``'linear_probe'``: which backbone parameters train.
-        torch_compile: compile every block with ``torch.compile`` (``True`` or a dict of its keyword
-            arguments, e.g. ``dict(mode='max-autotune')``); the first call pays the compilation.
+        torch_compile: run every block through one shared ``torch.compile``'d block function
+            (``True`` or a dict of :func:`torch.compile`'s keyword arguments, e.g.
+            ``dict(mode='max-autotune')``); the first call pays the compilation, the blocks share
+            the compiled graph (see :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`).
         pretrained_cache_dir: where OpenAI towers are looked for / downloaded (default ``~/.cache/clip``).
         use_temporal: add the temporal adaptation to every block (ablation switch).
         use_spatial: add the spatial adapter to every block.
@@ -121,6 +131,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         if input_resolution % patch_size != 0:
             raise ValueError(f"input_resolution {input_resolution} is not a multiple of patch_size {patch_size}")
         check_tuning(tuning)
+        compile_options = compile_options_of(torch_compile)
         self.input_resolution = input_resolution
         self.num_frames = num_frames
         self.patch_size = patch_size
@@ -147,15 +158,11 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
             )
             for rate in rates
         ]
-        self.transformer = AIMTransformer(blocks, with_cp=with_cp)
+        self.transformer = AIMTransformer(blocks, with_cp=with_cp, compile_options=compile_options)
         self.ln_post = mark_tunable(LayerNorm(width))
         mark_tunable(self, ["temporal_embedding"])
         self._init_new_layers()
         self.apply_tuning()
-        if torch_compile:
-            options = torch_compile if isinstance(torch_compile, dict) else {}
-            for block in self.transformer.resblocks:
-                block.compile(**options)
 
     # ------------------------------------------------------------------ weights
     def _init_new_layers(self) -> None:

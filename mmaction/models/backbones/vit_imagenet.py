@@ -1,7 +1,7 @@
 """ViT_ImageNet: AIM on an ImageNet-21k ViT (the original repository's second backbone)."""
 
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -13,7 +13,7 @@ from mmaction.registry import MODELS
 
 from ..utils import add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
 from .adapter import Adapter
-from .aim_block import forward_blocks, timm_aim_block
+from .aim_block import compile_options_of, forward_blocks, timm_aim_block
 from .hf_vit_layout import convert_hf_vit, is_hf_vit
 from .image_weights import adaptation_keys, load_image_weights, read_state_dict, strip_prefix
 
@@ -60,6 +60,9 @@ class ViT_ImageNet(BaseModule):  # noqa: N801 (name kept from the original confi
         adapter_ratio: adapter bottleneck ratio.
         tuning: ``'adapter'`` | ``'full'`` | ``'linear_probe'``.
         with_cp: gradient checkpointing per block during training.
+        torch_compile: run every block through one shared ``torch.compile``'d block function
+            (``True`` or a dict of :func:`torch.compile`'s keyword arguments); see
+            :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`.
         drop_path_mode: ``'frame'`` (the original: timm's DropPath on (B*T, L, D)), ``'token'`` or ``'sample'``.
         use_temporal: add the temporal adaptation (ablation switch).
         use_spatial: add the spatial adapter.
@@ -97,10 +100,12 @@ class ViT_ImageNet(BaseModule):  # noqa: N801 (name kept from the original confi
         use_temporal: bool = True,
         use_spatial: bool = True,
         use_joint: bool = True,
+        torch_compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         check_tuning(tuning)
+        self.compile_options = compile_options_of(torch_compile)
         if qk_scale is not None:
             raise ValueError(f"qk_scale={qk_scale}: only the default head_dim ** -0.5 scaling is supported")
         if img_size % patch_size != 0:
@@ -179,6 +184,6 @@ class ViT_ImageNet(BaseModule):  # noqa: N801 (name kept from the original confi
         x = torch.cat([self.cls_token.to(x.dtype).expand(x.shape[0], -1, -1), x], dim=1)
         x = self.pos_drop(x + self.pos_embed.to(x.dtype))
         x = add_temporal_embedding(x, self.temporal_embedding, t)
-        x = forward_blocks(self.blocks, x, t, self.with_cp and self.training)
+        x = forward_blocks(self.blocks, x, t, self.with_cp and self.training, self.compile_options)
         x = self.ln_post(x[:, 0])  # (B*T, D)
         return x.view(b, t, -1).transpose(1, 2)[:, :, :, None, None]

@@ -22,9 +22,15 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: flo
         scale: a constant folded into the copy (frozen weights only; trainable ones are scaled on
             the fly so that gradients stay right).
 
+    Under ``torch.compile`` (:func:`torch.compiler.is_compiling`) there is no cache: the cast is
+    written into the graph (``(param * scale).to(dtype)``, one fused pass over the weight per call),
+    because the cache's bookkeeping (inference mode, storage pointer, version counter, a dict on
+    the module) cannot be traced by Dynamo and would break the graph at every linear layer.
+
     Returns:
         The parameter itself when it trains (times ``scale``), or when autocast is off / the
-        dtype already matches and ``scale`` is 1; else its cached (scaled) cast.
+        dtype already matches and ``scale`` is 1; else its cached (scaled) cast, or under
+        ``torch.compile`` its cast computed in the graph.
     """
     if param.requires_grad:
         return param if scale == 1.0 else param * scale
@@ -32,6 +38,9 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: flo
     dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else param.dtype
     if scale == 1.0 and (param.dtype == dtype or not param.is_floating_point()):
         return param
+    if torch.compiler.is_compiling():
+        frozen = param.detach()
+        return (frozen * scale if scale != 1.0 else frozen).to(dtype)
     inference = torch.is_inference_mode_enabled()
     key: Tuple = (name, dtype, scale, inference)
     stamp = (param.data_ptr(), param._version, param.device)
