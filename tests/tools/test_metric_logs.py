@@ -39,6 +39,16 @@ def test_num_failed_is_a_number_in_the_validation_logs(tiny_run):
     check_logs(tiny_run.work_dir, expected_records=tiny_run.epochs)  # validation after each epoch
 
 
+def test_validation_log_lines_hold_only_metrics(tiny_run):
+    """Bookkeeping kept in mmengine's message hub (the checkpoint hook's last validated epoch) must
+    not show up as a metric: mmengine prints runtime-info keys starting with the phase's name."""
+    records = [rec for _, rec in json_records(tiny_run.work_dir) if "acc/top1" in rec]
+    assert records
+    for rec in records:
+        extra = {k for k in rec if not k.startswith("acc/")} - {"step", "data_time", "time", "epoch", "iter"}
+        assert not extra, rec
+
+
 def test_num_failed_is_a_number_in_the_test_logs(tiny_run, tmp_path):
     work_dir = tmp_path / "test_work_dir"
     proc = run_tool(python_tool("test.py", str(tiny_run.config), str(tiny_run.checkpoint), "--work-dir", str(work_dir)),

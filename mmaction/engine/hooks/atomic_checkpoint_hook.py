@@ -12,8 +12,10 @@ from mmaction.engine.runner.atomic_backend import ATOMIC_BACKEND_NAME
 from mmaction.engine.runner.atomic_io import DiskFullError, atomic_write_text, is_disk_full, remove_stale_temp_files
 from mmaction.registry import HOOKS
 
-#: message-hub key: the last epoch whose validation the checkpoint hook has seen
-VALIDATED_EPOCH_KEY = "validated_epoch"
+#: message-hub key: the last epoch whose validation the checkpoint hook has seen. It must not start
+#: with 'train', 'val' or 'test': mmengine's LogProcessor prints every runtime-info key with the
+#: phase's prefix in that phase's log line.
+VALIDATED_EPOCH_KEY = "checkpoint_hook/last_validated_epoch"
 
 
 class _DeferredRemovals:
