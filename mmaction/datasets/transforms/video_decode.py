@@ -1,6 +1,5 @@
 """DecordDecode / PyAVDecode: read the sampled frames into a uint8 video tensor."""
 
-from typing import Optional
 
 import numpy as np
 

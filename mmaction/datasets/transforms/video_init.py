@@ -1,7 +1,6 @@
 """DecordInit / PyAVInit: open the video and record its frame count."""
 
 import warnings
-from typing import Optional
 
 from mmaction.registry import TRANSFORMS
 
