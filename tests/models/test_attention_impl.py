@@ -45,22 +45,47 @@ def test_math_and_sdpa_models_agree_in_fp32_and_bf16():
     assert (b16 - a).norm() / a.norm() < 2e-2
 
 
-def test_math_softmax_runs_in_float32_under_autocast():
-    attn = CLIPAttention(32, 2, attn_impl="math")
+def test_math_softmax_is_computed_in_float32_under_autocast():
+    """The bf16 math path equals, bit for bit, a computation written here whose softmax runs on
+    float32 scores (rounded to bf16 only for the product with v)."""
+    from mmaction.models.backbones.clip_attention import math_attention
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 9, 16) * 3 for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = math_attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+    qb, kb, vb = q.bfloat16(), k.bfloat16(), v.bfloat16()
+    scores = (qb * 0.25) @ kb.transpose(-1, -2)  # 1/sqrt(16): exact in bf16
+    probs = torch.exp(scores.float() - scores.float().amax(-1, keepdim=True))
+    probs = (probs / probs.sum(-1, keepdim=True)).bfloat16()
+    want = probs @ vb
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), want.float(), atol=0, rtol=2 ** -7)
+    # and its error against float64 is that of the fused kernel, not more
+    ref = torch.softmax(q.double() @ k.double().transpose(-1, -2) / 4, -1) @ v.double()
+    fused = torch.nn.functional.scaled_dot_product_attention(qb, kb, vb)
+    assert (got.double() - ref).abs().max() < 2 * (fused.double() - ref).abs().max() + 1e-2
+
+
+def test_math_softmax_stays_in_its_dtype_under_cuda_style_autocast():
+    """CUDA autocast computes softmax in float32 unless a dtype is given; the math path gives one."""
     seen = []
     original = torch.Tensor.softmax
 
     def spy(self, *args, **kwargs):
-        seen.append(self.dtype)
+        seen.append(kwargs.get("dtype"))
         return original(self, *args, **kwargs)
+
+    from mmaction.models.backbones.clip_attention import math_attention
 
     torch.Tensor.softmax = spy
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = attn(torch.randn(2, 5, 32))
+            x = torch.randn(1, 2, 5, 8)
+            math_attention(x, x, x)
     finally:
         torch.Tensor.softmax = original
-    assert seen == [torch.float32] and out.dtype == torch.bfloat16
+    assert seen == [torch.bfloat16]
 
 
 def test_unknown_impl_is_refused():
@@ -89,30 +114,36 @@ def spy_paths(monkeypatch):
     return calls
 
 
-def test_auto_rule_per_device_and_length(monkeypatch):
-    from mmaction.models.backbones.clip_attention import AUTO_CPU_MATH_MAX_TOKENS, resolve_attn_impl
+def test_auto_rule_per_device_dtype_and_length(monkeypatch):
+    from mmaction.models.backbones.clip_attention import (AUTO_CPU_MATH_MAX_TOKENS, AUTO_CPU_MATH_MAX_TOKENS_FP32,
+                                                          resolve_attn_impl)
 
-    limit = AUTO_CPU_MATH_MAX_TOKENS
-    short, long = torch.empty(1, 2, limit, 4), torch.empty(1, 2, limit + 1, 4)
-    assert resolve_attn_impl("auto", short) == "math"
-    assert resolve_attn_impl("auto", long) == "sdpa"
-    for impl in ("sdpa", "math"):  # explicit choices are kept whatever the length
-        assert resolve_attn_impl(impl, short) == resolve_attn_impl(impl, long) == impl
+    for dtype, limit in ((torch.bfloat16, AUTO_CPU_MATH_MAX_TOKENS), (torch.float16, AUTO_CPU_MATH_MAX_TOKENS),
+                         (torch.float32, AUTO_CPU_MATH_MAX_TOKENS_FP32)):
+        short, long = torch.empty(1, 2, limit, 4, dtype=dtype), torch.empty(1, 2, limit + 1, 4, dtype=dtype)
+        assert resolve_attn_impl("auto", short) == "math"
+        assert resolve_attn_impl("auto", long) == "sdpa"
+        for impl in ("sdpa", "math"):  # explicit choices are kept whatever the length
+            assert resolve_attn_impl(impl, short) == resolve_attn_impl(impl, long) == impl
+    # the temporal pass (8-32 frames) takes the math path in every dtype, ViT-B's 197-token spatial
+    # pass only under bf16 autocast
+    assert 32 <= AUTO_CPU_MATH_MAX_TOKENS_FP32 < 197 <= AUTO_CPU_MATH_MAX_TOKENS
     # any other device (a meta tensor stands in for a GPU here): SDPA unless determinism is asked for
     gpu_like = torch.empty(1, 2, 8, 4, device="meta")
     assert resolve_attn_impl("auto", gpu_like) == "sdpa"
     monkeypatch.setattr(torch, "are_deterministic_algorithms_enabled", lambda: True)
     assert resolve_attn_impl("auto", gpu_like) == "math"
+    long = torch.empty(1, 2, AUTO_CPU_MATH_MAX_TOKENS_FP32 + 1, 4)
     assert resolve_attn_impl("auto", long) == "sdpa"  # the CPU rule does not depend on it
 
 
 def test_auto_runs_math_for_the_temporal_pass_and_sdpa_for_the_spatial_pass_on_cpu(monkeypatch):
-    from mmaction.models.backbones.clip_attention import AUTO_CPU_MATH_MAX_TOKENS
+    from mmaction.models.backbones import clip_attention
 
-    # 48 px / 8 px patches: 37 tokens per frame (spatial pass), 4 frames (temporal pass)
+    # 48 px / 8 px patches: 37 tokens per frame (spatial pass), 4 frames (temporal pass); float32
+    monkeypatch.setattr(clip_attention, "AUTO_CPU_MATH_MAX_TOKENS_FP32", 8)
     cfg = dict(type="ViT_CLIP", input_resolution=48, patch_size=8, width=32, layers=2, heads=2, num_frames=4,
                attn_impl="auto")
-    assert 4 <= AUTO_CPU_MATH_MAX_TOKENS < 37
     torch.manual_seed(0)
     auto = MODELS.build(cfg).eval()
     sdpa = MODELS.build(dict(cfg, attn_impl="sdpa")).eval()
@@ -124,6 +155,11 @@ def test_auto_runs_math_for_the_temporal_pass_and_sdpa_for_the_spatial_pass_on_c
         got = auto(x)
     assert calls == [("math", 4), ("sdpa", 37)] * 2  # per block: temporal, then spatial
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    calls.clear()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        got16 = auto(x).float()
+    assert calls == [("math", 4), ("math", 37)] * 2  # bf16: both passes on the math path
+    assert (got16 - want).norm() / want.norm() < 2e-2
 
 
 def test_math_attention_paths_switches_every_attention_and_restores_it():

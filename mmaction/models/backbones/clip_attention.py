@@ -14,20 +14,29 @@ from ..utils import FrozenCastLinear, autocast_frozen
 
 ATTN_IMPLS = ("sdpa", "math", "auto")
 
-#: ``attn_impl='auto'`` on CPU: sequences of at most this many tokens take the math path. AIM's
-#: temporal pass attends over the T frames of a clip (8-32 tokens); PyTorch's CPU SDPA kernels
-#: cost far more than their arithmetic there (27% of a bf16 ViT-B/16 8-frame train step for 4% of
-#: its FLOPs, issue 14), while the spatial pass (197+ tokens) stays on SDPA.
-AUTO_CPU_MATH_MAX_TOKENS = 32
+#: ``attn_impl='auto'`` on CPU, bf16/fp16 queries: sequences of at most this many tokens take the
+#: math path. PyTorch's CPU SDPA kernels work in small fp32 blocks; for reduced-precision inputs
+#: the math path's bf16 matrix products are faster up to about a thousand tokens (measured on a
+#: 2-thread AVX-512 CPU, forward + backward: 197 tokens 39 vs 60 ms, AIM's 8-frame temporal pass
+#: 7 vs 27 ms, 16 frames 13 vs 137 ms, 1025 tokens 54 vs 93 ms, 2049 tokens 290 vs 340 ms with
+#: 16x the memory; docs/benchmarks.md), and their attention matrices stay small there.
+AUTO_CPU_MATH_MAX_TOKENS = 1024
+#: ``attn_impl='auto'`` on CPU, float32 queries: sequences of at most this many tokens take the math
+#: path (AIM's temporal pass over T frames: 8 frames 13 vs 25 ms, 32 frames 47 vs 66 ms); from
+#: ViT's 197 tokens on, SDPA's fp32 kernel is as fast or faster (197: 32 vs 41 ms).
+AUTO_CPU_MATH_MAX_TOKENS_FP32 = 64
 
 
 def resolve_attn_impl(attn_impl: str, q: torch.Tensor) -> str:
     """The kernel (``'sdpa'`` or ``'math'``) that ``attn_impl`` selects for queries ``q``.
 
-    ``'sdpa'`` and ``'math'`` are taken as given. ``'auto'`` decides per device and sequence length:
+    ``'sdpa'`` and ``'math'`` are taken as given. ``'auto'`` decides per device, dtype and sequence
+    length S, by which kernel was measured faster:
 
-    - CPU, S <= :data:`AUTO_CPU_MATH_MAX_TOKENS`: ``'math'`` (AIM's temporal pass over T frames);
-    - CPU, longer sequences: ``'sdpa'`` (the spatial pass);
+    - CPU, bf16/fp16 queries (autocast), S <= :data:`AUTO_CPU_MATH_MAX_TOKENS`: ``'math'``;
+    - CPU, float32/float64 queries, S <= :data:`AUTO_CPU_MATH_MAX_TOKENS_FP32`: ``'math'`` (AIM's
+      temporal pass over T frames);
+    - CPU otherwise: ``'sdpa'``;
     - CUDA and other devices, deterministic algorithms requested: ``'math'`` (the fused backward
       kernels are not deterministic);
     - CUDA and other devices otherwise: ``'sdpa'`` (flash / memory-efficient kernels).
@@ -39,7 +48,9 @@ def resolve_attn_impl(attn_impl: str, q: torch.Tensor) -> str:
     if attn_impl != "auto":
         return attn_impl
     if q.device.type == "cpu":
-        return "math" if q.shape[-2] <= AUTO_CPU_MATH_MAX_TOKENS else "sdpa"
+        reduced = q.dtype in (torch.bfloat16, torch.float16)
+        limit = AUTO_CPU_MATH_MAX_TOKENS if reduced else AUTO_CPU_MATH_MAX_TOKENS_FP32
+        return "math" if q.shape[-2] <= limit else "sdpa"
     return "math" if torch.are_deterministic_algorithms_enabled() else "sdpa"
 
 
@@ -67,14 +78,20 @@ def math_attention_paths(model: nn.Module) -> Iterator[nn.Module]:
 
 
 def math_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``softmax(q k^T / sqrt(d)) v`` with the scores and softmax in float32 (at least).
+    """``softmax(q k^T / sqrt(d)) v`` as matrix products and a softmax: what SDPA computes.
+
+    The scale multiplies q (S x d values) rather than the scores (S x S). The softmax is computed
+    in float32 (PyTorch's softmax kernels accumulate bf16/fp16 inputs in float32: max, exp, sum
+    and division) and its result is stored in the scores' dtype, the dtype the product with v
+    takes under autocast anyway; the explicit ``dtype`` keeps CUDA autocast from storing it in
+    float32. Stored that way it costs half the memory and a third less time than a float32 copy
+    of the attention matrix, with the same output error (docs/benchmarks.md).
 
     Shapes:
-        q, k, v: (N, H, S, d) -> (N, H, S, d) in v's dtype.
+        q, k, v: (N, H, S, d) -> (N, H, S, d).
     """
-    compute = torch.promote_types(q.dtype, torch.float32)
-    scores = torch.matmul(q, k.transpose(-1, -2)).to(compute) * (q.shape[-1] ** -0.5)
-    return torch.matmul(scores.softmax(dim=-1).to(v.dtype), v)
+    scores = torch.matmul(q * (q.shape[-1] ** -0.5), k.transpose(-1, -2))
+    return torch.matmul(scores.softmax(dim=-1, dtype=scores.dtype), v)
 
 
 class CLIPAttention(nn.Module):
@@ -87,17 +104,18 @@ class CLIPAttention(nn.Module):
     Args:
         width: model width D.
         heads: number of heads; D must be divisible by it.
-        attn_impl: ``'sdpa'`` (fused kernels), ``'math'`` (explicit ``softmax(q k^T / sqrt(d)) v``
-            with the softmax in float32 even under bf16/fp16 autocast) or ``'auto'`` (per device and
-            sequence length, see :func:`resolve_attn_impl`: on CPU ``'math'`` for sequences of at
-            most :data:`AUTO_CPU_MATH_MAX_TOKENS` tokens such as AIM's temporal pass; on a GPU
-            ``'math'`` only when deterministic algorithms are requested; else ``'sdpa'``).
+        attn_impl: ``'sdpa'`` (fused kernels), ``'math'`` (:func:`math_attention`: matrix products
+            and a softmax computed in float32) or ``'auto'`` (the kernel measured faster per device,
+            dtype and sequence length, see :func:`resolve_attn_impl`: on CPU ``'math'`` for AIM's
+            temporal pass and, under bf16 autocast, for sequences up to
+            :data:`AUTO_CPU_MATH_MAX_TOKENS` tokens; on a GPU ``'sdpa'`` unless deterministic
+            algorithms are requested).
 
     Shapes:
         x: (N, S, D) -> (N, S, D): attention over the S tokens of each of the N sequences.
     """
 
-    def __init__(self, width: int, heads: int, attn_impl: str = "sdpa") -> None:
+    def __init__(self, width: int, heads: int, attn_impl: str = "auto") -> None:
         super().__init__()
         if width % heads != 0:
             raise ValueError(f"width {width} is not divisible by heads {heads}")

@@ -42,7 +42,7 @@ class DividedSpaceTimeBlock(nn.Module):
     """
 
     def __init__(self, width: int, heads: int, drop_path: float = 0.0, drop_path_mode: str = "token",
-                 attn_impl: str = "sdpa") -> None:
+                 attn_impl: str = "auto") -> None:
         super().__init__()
         self.attn = CLIPAttention(width, heads, attn_impl)
         self.ln_1 = LayerNorm(width, autocast_output=True)
@@ -100,7 +100,7 @@ class TimeSformer(BaseModule):
             :func:`~mmaction.models.backbones.aim_block.compiled_block_runner`.
         drop_path_mode: see :func:`~mmaction.models.backbones.aim_block.drop_path_mask`.
         pretrained_cache_dir: where OpenAI towers are looked for.
-        attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` (see :class:`CLIPAttention`).
+        attn_impl: ``'auto'`` (default), ``'sdpa'`` or ``'math'`` (see :class:`CLIPAttention`).
         init_cfg: unused.
 
     Shapes:
@@ -123,7 +123,7 @@ class TimeSformer(BaseModule):
         with_cp: bool = False,
         drop_path_mode: str = "token",
         pretrained_cache_dir: Optional[str] = None,
-        attn_impl: str = "sdpa",
+        attn_impl: str = "auto",
         torch_compile: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:

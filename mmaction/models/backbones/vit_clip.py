@@ -16,7 +16,7 @@ from .clip_attention import CLIPAttention
 from .clip_mlp import CLIPMLP
 
 
-def clip_aim_block(width: int, heads: int, attn_impl: str = "sdpa", **adaptation) -> AIMBlock:
+def clip_aim_block(width: int, heads: int, attn_impl: str = "auto", **adaptation) -> AIMBlock:
     """An OpenAI CLIP residual block (``ln_1``, ``attn``, ``ln_2``, ``mlp.c_fc``/``c_proj``) adapted by AIM.
 
     Args:
@@ -96,7 +96,8 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         use_temporal: add the temporal adaptation to every block (ablation switch).
         use_spatial: add the spatial adapter to every block.
         use_joint: add the joint (MLP) adapter to every block.
-        attn_impl: ``'sdpa'`` | ``'math'`` | ``'auto'`` attention kernels (see :class:`CLIPAttention`).
+        attn_impl: ``'auto'`` (default: the kernel measured faster per device, dtype and length),
+            ``'sdpa'`` or ``'math'`` (see :class:`CLIPAttention`).
         init_cfg: mmengine init config (unused; weights are initialised as AIM does).
 
     Shapes:
@@ -124,7 +125,7 @@ class ViT_CLIP(BaseModule):  # noqa: N801 (name kept from the original configs)
         use_temporal: bool = True,
         use_spatial: bool = True,
         use_joint: bool = True,
-        attn_impl: str = "sdpa",
+        attn_impl: str = "auto",
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
