@@ -18,12 +18,15 @@ TIMM_PART_NAMES: Dict[str, str] = dict(norm1="norm1", attn="attn", norm2="norm2"
 DROP_PATH_MODES = ("token", "frame", "sample")
 
 
-def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> Optional[torch.Tensor]:
+def drop_path_mask(x: torch.Tensor, rate: Union[float, torch.Tensor], mode: str,
+                   num_frames: int) -> Optional[torch.Tensor]:
     """Stochastic-depth keep mask for a residual branch of x, or None when nothing drops (rate 0).
 
     Args:
         x: (B*T, L, D), the T frames of one clip contiguous.
-        rate: drop probability.
+        rate: drop probability, a number or a 0-dim tensor (a tensor is never tested against 0
+            here: :class:`DropPathRate` keeps it as one so that ``torch.compile`` traces it as an
+            input instead of specialising each block's graph on its value).
         mode: ``'token'`` (one draw per token position, shared by every frame), ``'frame'`` (one per
             frame) or ``'sample'`` (one per clip).
         num_frames: T.
@@ -31,7 +34,7 @@ def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> 
     Returns:
         (1, L, 1) (``'token'``) or (B*T, 1, 1) mask, values 0 or 1 / (1 - rate).
     """
-    if rate <= 0.0:
+    if not isinstance(rate, torch.Tensor) and rate <= 0.0:
         return None
     keep = 1.0 - rate
     if mode == "token":
@@ -41,11 +44,44 @@ def drop_path_mask(x: torch.Tensor, rate: float, mode: str, num_frames: int) -> 
     else:
         shape = (x.shape[0] // num_frames, 1, 1, 1)
     # uniform < keep rather than bernoulli_(keep): the same distribution, and under torch.compile
-    # the rate stays a symbolic input (bernoulli_ would specialise the graph on each block's rate)
+    # the rate stays an input of the graph (bernoulli_ would specialise the graph on each block's rate)
     mask = torch.rand(shape, dtype=x.dtype, device=x.device).lt_(keep).div_(keep)
     if mode == "sample":
         mask = mask.expand(shape[0], num_frames, 1, 1).reshape(-1, 1, 1)
     return mask
+
+
+class DropPathRate(nn.Module):
+    """One block's stochastic-depth rate and mode: the keep masks of its residual branches.
+
+    The rate is a non-persistent 0-dim buffer (not in the state dict; it follows the model's
+    device), and whether the block drops at all a bool: every block with a rate above 0 runs the
+    same code with the rate as a tensor input, so one compiled block function serves them all
+    (a Python float would make Dynamo guard on, and recompile for, each block's value).
+
+    Args:
+        rate: drop probability in [0, 1).
+        mode: see :func:`drop_path_mask`.
+    """
+
+    def __init__(self, rate: float = 0.0, mode: str = "token") -> None:
+        super().__init__()
+        if mode not in DROP_PATH_MODES:
+            raise ValueError(f"drop_path_mode must be one of {DROP_PATH_MODES}, got {mode!r}")
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"drop-path rate must be in [0, 1), got {rate!r}")
+        self.mode = mode
+        self.active = float(rate) > 0.0
+        self.register_buffer("rate", torch.tensor(float(rate)), persistent=False)
+
+    def mask(self, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
+        """Keep mask for a residual branch of x (see :func:`drop_path_mask`); None in eval mode or at rate 0."""
+        if not (self.training and self.active):
+            return None
+        return drop_path_mask(x, self.rate, self.mode, num_frames)
+
+    def extra_repr(self) -> str:
+        return f"rate={float(self.rate):.4g}, mode={self.mode!r}"
 
 
 class AIMBlock(nn.Module):
@@ -119,8 +155,6 @@ class AIMBlock(nn.Module):
         super().__init__()
         if num_tadapter not in (1, 2):
             raise ValueError(f"num_tadapter must be 1 or 2, got {num_tadapter}")
-        if drop_path_mode not in DROP_PATH_MODES:
-            raise ValueError(f"drop_path_mode must be one of {DROP_PATH_MODES}, got {drop_path_mode!r}")
         missing = sorted({"norm1", "attn", "norm2", "mlp", "ls1", "ls2"} - set(part_names))
         if missing:
             raise ValueError(f"part_names lacks the role(s) {missing}")
@@ -147,8 +181,7 @@ class AIMBlock(nn.Module):
             self.T_Adapter = Adapter(width, adapter_ratio, skip_connect=False)
             if num_tadapter == 2:
                 self.T_Adapter_in = Adapter(width, adapter_ratio, skip_connect=True)
-        self.drop_path_rate = drop_path
-        self.drop_path_mode = drop_path_mode
+        self.drop_path = DropPathRate(drop_path, drop_path_mode)
 
     # ------------------------------------------------------------------ parts
     def part(self, role: str) -> Optional[nn.Module]:
@@ -161,13 +194,18 @@ class AIMBlock(nn.Module):
         return h if ls is None else ls(h)
 
     # ------------------------------------------------------------------ drop path
-    def drop_path_mask(self, x: torch.Tensor, num_frames: int) -> Optional[torch.Tensor]:
-        """Keep mask / keep-probability for a residual branch of x (see :func:`drop_path_mask`)."""
-        return drop_path_mask(x, self.drop_path_rate if self.training else 0.0, self.drop_path_mode, num_frames)
+    @property
+    def drop_path_rate(self) -> float:
+        """This block's stochastic-depth rate."""
+        return float(self.drop_path.rate)
+
+    @property
+    def drop_path_mode(self) -> str:
+        return self.drop_path.mode
 
     def residual_add(self, x: torch.Tensor, h: torch.Tensor, num_frames: int, scale: float = 1.0) -> torch.Tensor:
         """``x + drop_path(scale * h)`` in one fused operation."""
-        mask = self.drop_path_mask(x, num_frames)
+        mask = self.drop_path.mask(x, num_frames)
         if mask is None:
             return torch.add(x, h, alpha=scale)
         return torch.addcmul(x, h, mask if scale == 1.0 else mask * scale)

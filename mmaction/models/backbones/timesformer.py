@@ -13,7 +13,7 @@ from torch import nn
 from mmaction.registry import MODELS
 
 from ..utils import LayerNorm, add_temporal_embedding, apply_tuning, check_tuning, mark_tunable
-from .aim_block import compile_options_of, drop_path_mask
+from .aim_block import DropPathRate, compile_options_of
 from .clip_attention import CLIPAttention
 from .clip_checkpoint import load_clip_visual_state_dict
 from .clip_mlp import CLIPMLP
@@ -51,11 +51,10 @@ class DividedSpaceTimeBlock(nn.Module):
         self.t_attn = CLIPAttention(width, heads, attn_impl)
         self.t_norm = LayerNorm(width, autocast_output=True)
         self.T_Adapter = mark_tunable(nn.Linear(width, width))
-        self.drop_path_rate = drop_path
-        self.drop_path_mode = drop_path_mode
+        self.drop_path = DropPathRate(drop_path, drop_path_mode)
 
     def _drop(self, x: torch.Tensor, h: torch.Tensor, num_frames: int) -> torch.Tensor:
-        mask = drop_path_mask(x, self.drop_path_rate if self.training else 0.0, self.drop_path_mode, num_frames)
+        mask = self.drop_path.mask(x, num_frames)
         return h if mask is None else h * mask
 
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
