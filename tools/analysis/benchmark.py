@@ -253,7 +253,7 @@ def make_train_step(model: torch.nn.Module, data: dict,
         return float(loss.detach() if isinstance(loss, torch.Tensor) else loss)
 
     def prime() -> None:
-        prime_frozen_casts(model, data, lambda: optim_wrapper.optim_context(model))
+        prime_frozen_casts(model, data, lambda: optim_wrapper.optim_context(model), backward=True)
         params = [p for group in optim_wrapper.optimizer.param_groups for p in group["params"]]
         for param in params:  # the optimizer allocates its state (AdamW's moments) at its first step
             param.grad = torch.zeros_like(param)
@@ -264,13 +264,25 @@ def make_train_step(model: torch.nn.Module, data: dict,
 
 
 def prime_frozen_casts(model: torch.nn.Module, data: dict,
-                       context: Callable[[], contextlib.AbstractContextManager]) -> None:
-    """A no-grad forward of one frame of one view under ``context()`` (the step's autocast): fills the
-    autocast-copy caches of frozen weights while holding next to no activations."""
+                       context: Callable[[], contextlib.AbstractContextManager], backward: bool = False) -> None:
+    """A forward of one frame of one view under ``context()`` (the step's autocast): fills the caches of
+    frozen weights (autocast copies, oneDNN-packed copies) while holding next to no activations.
+
+    Args:
+        backward: also run a backward pass (its gradients are dropped), so that what a training
+            step's backward caches (the packed transposed weights) exists too.
+    """
     first = data["inputs"][0][:1, :, :1]
-    with torch.no_grad(), context():
+    with torch.set_grad_enabled(backward), context():
         batch = model.data_preprocessor(dict(inputs=[first], data_samples=data["data_samples"][:1]), False)
-        model.extract_feat(batch["inputs"].flatten(0, 1))  # (1, V=1, C, T=1, H, W) -> (1, C, 1, H, W)
+        inputs = batch["inputs"].flatten(0, 1)  # (1, V=1, C, T=1, H, W) -> (1, C, 1, H, W)
+        if backward:
+            inputs.requires_grad_(True)
+        feats = model.extract_feat(inputs)
+    if backward:
+        feats = feats[0] if isinstance(feats, (tuple, list)) else feats
+        feats.float().sum().backward()
+        model.zero_grad(set_to_none=True)
 
 
 def make_test_step(model: torch.nn.Module, data: dict, device: torch.device,

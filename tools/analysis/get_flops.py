@@ -170,8 +170,11 @@ def count_params(model: nn.Module) -> Tuple[int, int]:
 
 
 def count_macs(fn: Callable[[], object]) -> int:
-    """Multiply-adds done by ``fn()`` (attention included), ``torch.compile``'d code run eagerly."""
-    with torch.compiler.set_stance("force_eager"), flop_counter() as counter:
+    """Multiply-adds done by ``fn()`` (attention included), ``torch.compile``'d code run eagerly and
+    frozen linear layers through ``F.linear`` (the counter does not see oneDNN's packed operator)."""
+    from mmaction.models.utils.packed_linear import plain_linears
+
+    with torch.compiler.set_stance("force_eager"), plain_linears(), flop_counter() as counter:
         fn()
     return counter.get_total_flops() // 2
 

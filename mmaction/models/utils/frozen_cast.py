@@ -1,10 +1,12 @@
 """Autocast copies of frozen weights, made once instead of at every call."""
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .packed_linear import frozen_linear
 
 
 def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
@@ -60,7 +62,8 @@ class FrozenCastLinear(nn.Linear):
     Same parameters and state-dict names as ``nn.Linear``. :meth:`forward` can fold a constant into
     the (cached) weights: ``output_scale * linear(input_scale * x)``, which lets an owner such as
     :class:`~mmaction.models.backbones.clip_mlp.CLIPMLP` move a constant factor of its activation
-    into the frozen weights instead of spending one pass over the activations on it.
+    into the frozen weights instead of spending one pass over the activations on it. Frozen bf16
+    layers on CPU run on oneDNN's prepacked weights (:func:`~mmaction.models.utils.packed_linear.frozen_linear`).
     """
 
     #: owners check this flag before calling :meth:`forward` with scales (a wrapper lacks it)
@@ -72,5 +75,11 @@ class FrozenCastLinear(nn.Linear):
         Shapes:
             x: (..., in_features) -> (..., out_features).
         """
-        bias = autocast_frozen(self, "bias", self.bias, output_scale) if self.bias is not None else None
-        return F.linear(x, autocast_frozen(self, "weight", self.weight, output_scale * input_scale), bias)
+        def cast_bias() -> Optional[torch.Tensor]:
+            return autocast_frozen(self, "bias", self.bias, output_scale) if self.bias is not None else None
+
+        scale = output_scale * input_scale
+        out = frozen_linear(self, x, "weight", self.weight, self.bias, scale, cast_bias)
+        if out is not None:  # frozen, bf16, CPU: oneDNN's prepacked weights
+            return out
+        return F.linear(x, autocast_frozen(self, "weight", self.weight, scale), cast_bias())
