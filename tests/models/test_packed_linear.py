@@ -32,6 +32,18 @@ def spy(monkeypatch):
     return calls
 
 
+def test_float32_forward_and_input_gradient_equal_float64():
+    torch.manual_seed(0)
+    layer = frozen(FrozenCastLinear(48, 40))
+    x = torch.randn(6, 48, requires_grad=True)
+    grad_out = torch.randn(6, 40)
+    out = layer(x)
+    out.backward(grad_out)
+    exact = x.detach().double() @ layer.weight.double().t() + layer.bias.double()
+    torch.testing.assert_close(out.double(), exact, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(x.grad.double(), grad_out.double() @ layer.weight.double(), atol=1e-5, rtol=1e-5)
+
+
 def test_forward_and_input_gradient_equal_a_plain_bf16_linear(monkeypatch):
     torch.manual_seed(0)
     layer = frozen(FrozenCastLinear(48, 40))
@@ -81,7 +93,8 @@ def test_not_used_where_it_does_not_apply(monkeypatch):
     calls = spy(monkeypatch)
     layer = frozen(FrozenCastLinear(16, 8))
     x = torch.randn(4, 16)
-    layer(x)  # float32: F.linear
+    layer.double()(x.double())  # float64: F.linear
+    layer.float()
     trainable = FrozenCastLinear(16, 8)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         trainable(x)  # trainable weight: F.linear, so that it gets its gradient
@@ -90,7 +103,8 @@ def test_not_used_where_it_does_not_apply(monkeypatch):
     assert calls == []
     with torch.autocast("cpu", dtype=torch.bfloat16):
         layer(x)
-    assert calls == [(4, 16)]
+    layer(x)  # float32 weights without autocast: packed as well
+    assert calls == [(4, 16), (4, 16)]
 
 
 def test_flop_counter_sees_the_linear_layers_under_plain_linears():

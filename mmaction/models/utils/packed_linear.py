@@ -1,14 +1,17 @@
-"""Frozen linear layers on oneDNN's prepacked weights (CPU, bf16).
+"""Frozen linear layers on oneDNN's prepacked weights (CPU, bf16 and float32).
 
-On CPU, ``F.linear`` hands the weight to oneDNN in PyTorch's plain layout at every call and adds
-the bias in a separate pass; oneDNN then re-lays the weight out for its kernel each time. A frozen
-weight never changes, so its kernel layout can be made once and kept: measured on a 2-thread
-AVX-512 CPU, ViT-B/16's linear layers (1576 tokens) ran 5-17% faster in bf16 (docs/benchmarks.md).
+On CPU, ``F.linear`` hands the weight to its GEMM in PyTorch's plain layout at every call and adds
+the bias in a separate pass (bf16: oneDNN re-lays the weight out for its kernel each time; float32:
+MKL's GEMM). A frozen weight never changes, so oneDNN's kernel layout can be made once and kept:
+measured on a 2-thread AVX-512 CPU, ViT-B/16's linear layers (1576 tokens) ran 5-17% faster in
+bf16 and 40-80% faster in float32 (docs/benchmarks.md). The price is memory: the packed copies
+of W and W^T (for the backward), e.g. 2 x 85 M values for ViT-B/16 (bf16: 340 MB instead of the
+170 MB of the plain autocast copy; float32: 680 MB where there was no copy).
 The backward of a frozen layer needs only the input gradient, ``grad @ W``, which is itself a
 linear layer with weight ``W^T``; its packed copy is made the first time a gradient is asked for.
 
 Used by :class:`~mmaction.models.utils.frozen_cast.FrozenCastLinear` and CLIP's attention input
-projection through :func:`frozen_linear`; everything else (float32, GPUs, ``torch.compile``,
+projection through :func:`frozen_linear`; everything else (float64, fp16, GPUs, ``torch.compile``,
 trainable weights, a PyTorch without oneDNN) takes ``F.linear``.
 """
 
@@ -19,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: dtypes whose frozen linears run on packed weights (float32 was not faster on the CPU measured)
-PACKED_DTYPES = (torch.bfloat16,)
+#: dtypes whose frozen linears run on packed weights
+PACKED_DTYPES = (torch.bfloat16, torch.float32)
 
 
 def packing_available() -> bool:
@@ -93,7 +96,7 @@ def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: t
     """``F.linear(x, weight_scale * W, b)`` on packed weights, or None where the packed path does not apply.
 
     Applies on CPU, outside ``torch.compile``, when W does not train and the layer computes in
-    bf16 (autocast, or bf16 weights): the caller then takes ``F.linear`` instead.
+    bf16 (autocast, or bf16 weights) or float32; elsewhere the caller takes ``F.linear``.
 
     Args:
         owner: module that keeps the packed copies (in its ``_frozen_cast_cache``, keyed on the
