@@ -62,7 +62,7 @@ class FrozenCastLinear(nn.Linear):
     Same parameters and state-dict names as ``nn.Linear``. :meth:`forward` can fold a constant into
     the (cached) weights: ``output_scale * linear(input_scale * x)``, which lets an owner such as
     :class:`~mmaction.models.backbones.clip_mlp.CLIPMLP` move a constant factor of its activation
-    into the frozen weights instead of spending one pass over the activations on it. Frozen bf16
+    into the frozen weights instead of spending one pass over the activations on it. Frozen bf16 and float32
     layers on CPU run on oneDNN's prepacked weights (:func:`~mmaction.models.utils.packed_linear.frozen_linear`).
     """
 
@@ -80,6 +80,6 @@ class FrozenCastLinear(nn.Linear):
 
         scale = output_scale * input_scale
         out = frozen_linear(self, x, "weight", self.weight, self.bias, scale, cast_bias)
-        if out is not None:  # frozen, bf16, CPU: oneDNN's prepacked weights
+        if out is not None:  # frozen, bf16 or float32, CPU: oneDNN's prepacked weights
             return out
         return F.linear(x, autocast_frozen(self, "weight", self.weight, scale), cast_bias())
