@@ -125,3 +125,24 @@ def test_matmul_reference_is_the_best_reading_and_larger_than_the_cache(load_too
     assert size % 512 == 0 and 2048 <= size <= 8192
     assert 3 * size * size * 2 >= 4 * bm.last_level_cache_bytes() or size == 8192
     assert bm.default_matmul_size(torch.device("cuda"), torch.bfloat16) == 8192
+
+
+def test_profile_reports_the_slowest_operators_of_one_step(tiny_run, load_tool, capsys):
+    result = run_json(load_tool, capsys, BENCHMARK, str(tiny_run.config), "--mode", "train", "--iters", "1",
+                      "--warmup", "0", "--device", "cpu", "--matmul-size", "256", "--profile", "6")
+    rows = result["profile"]
+    assert len(rows) == 6
+    assert [r["self_ms"] for r in rows] == sorted((r["self_ms"] for r in rows), reverse=True)
+    assert all(r["calls"] >= 1 and 0 < r["share"] <= 1 and r["self_ms"] > 0 for r in rows)
+    assert sum(r["share"] for r in rows) <= 1 + 1e-9
+    assert len({r["op"] for r in rows}) == 6
+    # the matrix products of a training step are among the operators seen
+    assert any(("mm" in r["op"] or "linear" in r["op"] or "conv" in r["op"]) for r in rows), rows
+
+    rc = load_tool(BENCHMARK).main([str(tiny_run.config), "--mode", "test", "--iters", "1", "--warmup", "0",
+                                    "--device", "cpu", "--matmul-size", "256", "--profile", "3"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if "profile of one step" in line)
+    assert len(lines) == header + 4 and all(" ms " in line for line in lines[header + 1:])

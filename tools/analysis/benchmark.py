@@ -25,7 +25,8 @@ FlopCounterMode under the math attention kernel, backward included: the same cou
 measured in the same process: the best of several ``matmul_size``^3 products (a size whose
 three matrices do not fit the CPU's last-level cache, or 8192 on a GPU), measured before and
 after the model's steps (``matmul_before_tflops``, ``matmul_after_tflops``), with
-``fraction_of_matmul_peak`` the ratio of the two rates.
+``fraction_of_matmul_peak`` the ratio of the two rates. ``--profile ROWS`` adds ``profile``: the
+ROWS operators that took the most time in one more step under ``torch.profiler``.
 
 Examples::
 
@@ -153,6 +154,26 @@ def default_matmul_size(device: torch.device, dtype: torch.dtype) -> int:
     while 3 * size * size * element < 4 * last_level_cache_bytes() and size < 8192:
         size += 512
     return size
+
+
+def profile_step(step: Callable[[], object], rows: int) -> List[Dict[str, object]]:
+    """One more ``step()`` under :mod:`torch.profiler`: the ``rows`` operators that took the most time.
+
+    Returns:
+        ``[{"op", "self_ms", "calls", "share"}]``, by self time (time in the operator itself, not in
+        the operators it calls); ``share`` is of the profiled step's total self time.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+    with profile(activities=activities) as prof:
+        step()
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0 or getattr(e, "self_device_time_total", 0)]
+    key = "self_device_time_total" if torch.cuda.is_available() else "self_cpu_time_total"
+    total = sum(getattr(e, key) for e in events) or 1
+    events.sort(key=lambda e: getattr(e, key), reverse=True)
+    return [dict(op=e.key, self_ms=getattr(e, key) / 1e3, calls=e.count, share=getattr(e, key) / total)
+            for e in events[:rows]]
 
 
 def spread_warning(times: Sequence[float], limit: float = 2.0) -> Optional[str]:
@@ -298,13 +319,15 @@ def make_test_step(model: torch.nn.Module, data: dict, device: torch.device,
 
 
 def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup: int, amp: Optional[str],
-                    device: torch.device, matmul_size: Optional[int]) -> Dict[str, object]:
+                    device: torch.device, matmul_size: Optional[int], profile_rows: int = 0) -> Dict[str, object]:
     """Times ``mode`` ('train' or 'test') steps and relates them to the matmul rate of the same run.
 
     Args:
         amp: train: ``None`` runs the config's optimizer wrapper as it is, else ``tools/train.py
             --amp`` semantics; test: the autocast dtype (``None`` = ``'none'``).
         matmul_size: side of the reference products; None picks :func:`default_matmul_size`.
+        profile_rows: when > 0, profile one more step and report its slowest operators
+            (:func:`profile_step`) as ``profile``.
     """
     torch.manual_seed(0)
     model = build_model(cfg, device)
@@ -333,6 +356,8 @@ def benchmark_model(cfg: Config, mode: str, batch_size: int, iters: int, warmup:
     # attention matrices) and before the second matmul measurement allocates its matrices.
     peak_mb = peak_memory_mb(device)
     macs = count_macs(step)  # one more real step, counted (forward + backward + update)
+    if profile_rows > 0:
+        extra["profile"] = profile_step(step, profile_rows)
     step_s = statistics.median(times)
     after = matmul_rate_tflops(device, dtype, size)
     peak = max(before, after)
@@ -447,11 +472,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    "512 >= 2048 whose matrices take 4x the last-level cache)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--cfg-options", nargs="+", action=DictAction, default={})
+    p.add_argument("--profile", type=int, default=0, metavar="ROWS",
+                   help="train/test: profile one more step with torch.profiler and report its ROWS slowest "
+                   "operators (self time)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     for key in ("batch_size", "iters"):
         if getattr(args, key) < 1:
             p.error(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
+    if args.profile < 0:
+        p.error(f"--profile must be >= 0, got {args.profile}")
     if args.warmup < 0:
         p.error(f"--warmup must be >= 0, got {args.warmup}")
     return args
@@ -477,7 +507,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             result = benchmark_data(cfg, args.batch_size, args.iters, args.warmup, videos)
         else:
             result = benchmark_model(cfg, args.mode, args.batch_size, args.iters, args.warmup, args.amp, device,
-                                     args.matmul_size)
+                                     args.matmul_size, args.profile)
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -502,6 +532,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if result.get("optim_wrapper"):
             print(f"  train step:  model.train_step with {result['optim_wrapper']}({result['optimizer']}) "
                   "from the config")
+    if result.get("profile"):
+        print("  profile of one step (self time):")
+        for row in result["profile"]:
+            print(f"    {row['self_ms']:9.1f} ms  {row['share'] * 100:5.1f} %  {row['calls']:6d} x  {row['op']}")
     return 0
 
 
