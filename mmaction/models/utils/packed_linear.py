@@ -19,7 +19,6 @@ import contextlib
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 #: dtypes whose frozen linears run on packed weights
@@ -111,7 +110,8 @@ def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: t
     Shapes:
         x: (..., in_features) -> (..., out_features).
     """
-    if not (_PACKING and _ENABLED[0]) or x.device.type != "cpu" or weight.requires_grad or torch.compiler.is_compiling():
+    if (not (_PACKING and _ENABLED[0]) or x.device.type != "cpu" or weight.requires_grad
+            or torch.compiler.is_compiling()):
         return None
     dtype = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else weight.dtype
     if dtype not in PACKED_DTYPES or (bias is not None and bias.requires_grad):
