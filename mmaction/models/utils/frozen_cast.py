@@ -1,11 +1,12 @@
 """Autocast copies of frozen weights, made once instead of at every call."""
 
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .frozen_cache import cached_frozen
 from .packed_linear import frozen_linear
 
 
@@ -43,17 +44,9 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: flo
     if torch.compiler.is_compiling():
         frozen = param.detach()
         return (frozen * scale if scale != 1.0 else frozen).to(dtype)
-    inference = torch.is_inference_mode_enabled()
-    key: Tuple = (name, dtype, scale, inference)
-    stamp = (param.data_ptr(), param._version, param.device)
-    cache: Dict = owner.__dict__.setdefault("_frozen_cast_cache", {})
-    hit = cache.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    with torch.no_grad():
-        cast = (param.detach() * scale if scale != 1.0 else param.detach()).to(dtype)
-    cache[key] = (stamp, cast)
-    return cast
+    key = (name, dtype, scale, torch.is_inference_mode_enabled())
+    return cached_frozen(owner, key, param,
+                         lambda: (param.detach() * scale if scale != 1.0 else param.detach()).to(dtype))
 
 
 class FrozenCastLinear(nn.Linear):

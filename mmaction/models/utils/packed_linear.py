@@ -16,10 +16,12 @@ trainable weights, a PyTorch without oneDNN) takes ``F.linear``.
 """
 
 import contextlib
-from typing import Callable, Dict, Iterator, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import torch
 from torch import nn
+
+from .frozen_cache import cached_frozen
 
 #: dtypes whose frozen linears run on packed weights
 PACKED_DTYPES = (torch.bfloat16, torch.float32)
@@ -76,19 +78,6 @@ class _FrozenPackedLinear(torch.autograd.Function):
         return grad_x, None, None, None
 
 
-def _cached(owner: nn.Module, key: Tuple, param: torch.Tensor, build: Callable[[], torch.Tensor]) -> torch.Tensor:
-    """``build()``, kept in ``owner``'s frozen-weight cache while ``param`` stays unchanged."""
-    stamp = (param.data_ptr(), param._version, param.device)
-    cache: Dict = owner.__dict__.setdefault("_frozen_cast_cache", {})
-    hit = cache.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    with torch.no_grad():
-        value = build()
-    cache[key] = (stamp, value)
-    return value
-
-
 def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: torch.Tensor,
                   bias: Optional[torch.Tensor], weight_scale: float = 1.0,
                   cast_bias: Optional[Callable[[], Optional[torch.Tensor]]] = None) -> Optional[torch.Tensor]:
@@ -124,8 +113,8 @@ def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: t
             w = weight.detach() * weight_scale if weight_scale != 1.0 else weight.detach()
             w = w.to(dtype)
             return _pack(w.t().contiguous() if transposed else w, rows)
-        return _cached(owner, (weight_name, dtype, weight_scale, inference, "packed_t" if transposed else "packed"),
-                       weight, build)
+        key = (weight_name, dtype, weight_scale, inference, "packed_t" if transposed else "packed")
+        return cached_frozen(owner, key, weight, build)
 
     packed = pack(False)
     b = cast_bias() if cast_bias is not None else None

@@ -1,0 +1,23 @@
+"""The cache of values derived from frozen weights (autocast copies, packed copies)."""
+
+from typing import Callable, Dict, Hashable
+
+import torch
+from torch import nn
+
+
+def cached_frozen(owner: nn.Module, key: Hashable, param: torch.Tensor,
+                  build: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """``build()`` (run without grad), kept in ``owner``'s ``_frozen_cast_cache`` under ``key`` while
+    ``param`` stays unchanged: the entry is stamped with the tensor's storage, version and device,
+    so in-place updates (``load_state_dict``, an optimizer step, ``.to()``) make it be rebuilt.
+    """
+    stamp = (param.data_ptr(), param._version, param.device)
+    cache: Dict = owner.__dict__.setdefault("_frozen_cast_cache", {})
+    hit = cache.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    with torch.no_grad():
+        value = build()
+    cache[key] = (stamp, value)
+    return value
