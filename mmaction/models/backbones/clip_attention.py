@@ -9,8 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils import FrozenCastLinear, autocast_frozen
-from ..utils.packed_linear import frozen_linear
+from ..utils import FrozenCastLinear, frozen_linear
 
 
 ATTN_IMPLS = ("sdpa", "math", "auto")
@@ -144,12 +143,7 @@ class CLIPAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, s, d = x.shape
-        def cast_bias() -> torch.Tensor:
-            return autocast_frozen(self, "in_proj_bias", self.in_proj_bias)
-
-        qkv = frozen_linear(self, x, "in_proj_weight", self.in_proj_weight, self.in_proj_bias, cast_bias=cast_bias)
-        if qkv is None:  # not the packed path (see frozen_linear)
-            qkv = F.linear(x, autocast_frozen(self, "in_proj_weight", self.in_proj_weight), cast_bias())
+        qkv = frozen_linear(self, x, "in_proj_weight", self.in_proj_weight, "in_proj_bias", self.in_proj_bias)
         q, k, v = qkv.view(n, s, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
         out = self.attend(q, k, v)  # (N, H, S, d_head)
         return self.out_proj(out.transpose(1, 2).reshape(n, s, d))

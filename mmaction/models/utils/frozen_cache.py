@@ -1,9 +1,16 @@
-"""The cache of values derived from frozen weights (autocast copies, packed copies)."""
+"""The cache of values derived from frozen weights (autocast copies, packed copies), and the scaled
+copy they are made from."""
 
 from typing import Callable, Dict, Hashable
 
 import torch
 from torch import nn
+
+
+def scaled_copy(param: torch.Tensor, scale: float, dtype: torch.dtype) -> torch.Tensor:
+    """``scale * param`` in ``dtype``, detached (the multiplication skipped when ``scale`` is 1)."""
+    frozen = param.detach()
+    return (frozen * scale if scale != 1.0 else frozen).to(dtype)
 
 
 def cached_frozen(owner: nn.Module, key: Hashable, param: torch.Tensor,

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .frozen_cache import cached_frozen
-from .packed_linear import frozen_linear
+from .frozen_cache import cached_frozen, scaled_copy
+from .packed_linear import packed_frozen_linear
 
 
 def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
@@ -42,11 +42,35 @@ def autocast_frozen(owner: nn.Module, name: str, param: torch.Tensor, scale: flo
     if scale == 1.0 and (param.dtype == dtype or not param.is_floating_point()):
         return param
     if torch.compiler.is_compiling():
-        frozen = param.detach()
-        return (frozen * scale if scale != 1.0 else frozen).to(dtype)
+        return scaled_copy(param, scale, dtype)
     key = (name, dtype, scale, torch.is_inference_mode_enabled())
-    return cached_frozen(owner, key, param,
-                         lambda: (param.detach() * scale if scale != 1.0 else param.detach()).to(dtype))
+    return cached_frozen(owner, key, param, lambda: scaled_copy(param, scale, dtype))
+
+
+def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: torch.Tensor, bias_name: str,
+                  bias: Optional[torch.Tensor], weight_scale: float = 1.0, bias_scale: float = 1.0) -> torch.Tensor:
+    """``F.linear(x, weight_scale * W, bias_scale * b)`` with ``owner``'s cached copies of frozen weights.
+
+    On CPU, frozen bf16/float32 layers run on oneDNN's prepacked weights
+    (:func:`~mmaction.models.utils.packed_linear.packed_frozen_linear`); everywhere else
+    ``F.linear`` with the autocast copies of :func:`autocast_frozen`.
+
+    Args:
+        owner: module holding the parameters and their caches.
+        x: (..., in_features).
+        weight_name, bias_name: the parameters' names in ``owner`` (cache keys).
+        weight: (out_features, in_features).
+        bias: (out_features,) or None.
+        weight_scale, bias_scale: constants folded into the (cached) weight and bias.
+
+    Shapes:
+        x: (..., in_features) -> (..., out_features).
+    """
+    b = autocast_frozen(owner, bias_name, bias, bias_scale) if bias is not None else None
+    out = packed_frozen_linear(owner, x, weight_name, weight, b, weight_scale)
+    if out is not None:
+        return out
+    return F.linear(x, autocast_frozen(owner, weight_name, weight, weight_scale), b)
 
 
 class FrozenCastLinear(nn.Linear):
@@ -56,7 +80,7 @@ class FrozenCastLinear(nn.Linear):
     the (cached) weights: ``output_scale * linear(input_scale * x)``, which lets an owner such as
     :class:`~mmaction.models.backbones.clip_mlp.CLIPMLP` move a constant factor of its activation
     into the frozen weights instead of spending one pass over the activations on it. Frozen bf16 and float32
-    layers on CPU run on oneDNN's prepacked weights (:func:`~mmaction.models.utils.packed_linear.frozen_linear`).
+    layers on CPU run on oneDNN's prepacked weights (:func:`frozen_linear`).
     """
 
     #: owners check this flag before calling :meth:`forward` with scales (a wrapper lacks it)
@@ -68,11 +92,5 @@ class FrozenCastLinear(nn.Linear):
         Shapes:
             x: (..., in_features) -> (..., out_features).
         """
-        def cast_bias() -> Optional[torch.Tensor]:
-            return autocast_frozen(self, "bias", self.bias, output_scale) if self.bias is not None else None
-
-        scale = output_scale * input_scale
-        out = frozen_linear(self, x, "weight", self.weight, self.bias, scale, cast_bias)
-        if out is not None:  # frozen, bf16 or float32, CPU: oneDNN's prepacked weights
-            return out
-        return F.linear(x, autocast_frozen(self, "weight", self.weight, scale), cast_bias())
+        return frozen_linear(self, x, "weight", self.weight, "bias", self.bias, output_scale * input_scale,
+                             output_scale)

@@ -10,8 +10,9 @@ of W and W^T (for the backward), e.g. 2 x 85 M values for ViT-B/16 (bf16: 340 MB
 The backward of a frozen layer needs only the input gradient, ``grad @ W``, which is itself a
 linear layer with weight ``W^T``; its packed copy is made the first time a gradient is asked for.
 
-Used by :class:`~mmaction.models.utils.frozen_cast.FrozenCastLinear` and CLIP's attention input
-projection through :func:`frozen_linear`; everything else (float64, fp16, GPUs, ``torch.compile``,
+Used through :func:`~mmaction.models.utils.frozen_cast.frozen_linear` (by
+:class:`~mmaction.models.utils.frozen_cast.FrozenCastLinear` and CLIP's attention input
+projection); everything else (float64, fp16, GPUs, ``torch.compile``,
 trainable weights, a PyTorch without oneDNN) takes ``F.linear``.
 """
 
@@ -21,7 +22,7 @@ from typing import Callable, Iterator, Optional, Tuple
 import torch
 from torch import nn
 
-from .frozen_cache import cached_frozen
+from .frozen_cache import cached_frozen, scaled_copy
 
 #: dtypes whose frozen linears run on packed weights
 PACKED_DTYPES = (torch.bfloat16, torch.float32)
@@ -78,13 +79,13 @@ class _FrozenPackedLinear(torch.autograd.Function):
         return grad_x, None, None, None
 
 
-def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: torch.Tensor,
-                  bias: Optional[torch.Tensor], weight_scale: float = 1.0,
-                  cast_bias: Optional[Callable[[], Optional[torch.Tensor]]] = None) -> Optional[torch.Tensor]:
-    """``F.linear(x, weight_scale * W, b)`` on packed weights, or None where the packed path does not apply.
+def packed_frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: torch.Tensor,
+                         bias: Optional[torch.Tensor], weight_scale: float = 1.0) -> Optional[torch.Tensor]:
+    """``F.linear(x, weight_scale * W, bias)`` on packed weights, or None where the packed path does not apply.
 
-    Applies on CPU, outside ``torch.compile``, when W does not train and the layer computes in
-    bf16 (autocast, or bf16 weights) or float32; elsewhere the caller takes ``F.linear``.
+    Applies on CPU, outside ``torch.compile``, when neither W nor the bias trains and the layer
+    computes in bf16 (autocast, or bf16 weights) or float32; elsewhere the caller
+    (:func:`~mmaction.models.utils.frozen_cast.frozen_linear`) takes ``F.linear``.
 
     Args:
         owner: module that keeps the packed copies (in its ``_frozen_cast_cache``, keyed on the
@@ -92,9 +93,8 @@ def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: t
         x: (..., in_features); cast to the compute dtype here, as autocast would.
         weight_name: the weight's name in ``owner`` (the cache key).
         weight: (out_features, in_features).
-        bias: (out_features,) or None; passed as ``cast_bias()`` (its compute-dtype copy) when given.
+        bias: (out_features,) as the layer adds it (scaled, in the compute dtype), or None.
         weight_scale: constant folded into the packed weight.
-        cast_bias: returns the bias as the layer uses it (already scaled and cast).
 
     Shapes:
         x: (..., in_features) -> (..., out_features).
@@ -110,15 +110,13 @@ def frozen_linear(owner: nn.Module, x: torch.Tensor, weight_name: str, weight: t
 
     def pack(transposed: bool) -> torch.Tensor:
         def build() -> torch.Tensor:
-            w = weight.detach() * weight_scale if weight_scale != 1.0 else weight.detach()
-            w = w.to(dtype)
+            w = scaled_copy(weight, weight_scale, dtype)
             return _pack(w.t().contiguous() if transposed else w, rows)
         key = (weight_name, dtype, weight_scale, inference, "packed_t" if transposed else "packed")
         return cached_frozen(owner, key, weight, build)
 
     packed = pack(False)
-    b = cast_bias() if cast_bias is not None else None
     x = x.to(dtype)
     if torch.is_grad_enabled() and x.requires_grad:
-        return _FrozenPackedLinear.apply(x, packed, b, lambda: pack(True))
-    return _packed_linear(x, packed, b)
+        return _FrozenPackedLinear.apply(x, packed, bias, lambda: pack(True))
+    return _packed_linear(x, packed, bias)
